@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian machine, then run them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # Real QEMU (capture and edit-and-resume tests) and Chromium (browser test).
+  pkgs="qemu-system-misc qemu-system-x86 qemu-system-arm qemu-system-ppc xz-utils chromium"
+  missing=""
+  for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing) \
+      >/tmp/vmstate-edu-apt.log 2>&1 || echo "warning: apt-get install failed; tests needing QEMU or Chromium will be skipped (see /tmp/vmstate-edu-apt.log)"
+  fi
+fi
+python3 -m pip install -q -e '.[test]'
+python3 -m ruff check vmstate_edu tests benchmarks scripts
+exec python3 -m pytest -q "$@"

@@ -1,0 +1,1 @@
+"""Tools that drive a real QEMU: capturing migration streams and trace logs."""

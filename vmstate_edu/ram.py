@@ -1,0 +1,345 @@
+"""RAM sections, mirroring the stream format of ``migration/ram.c``.
+
+RAM is not VMState: it is an iterative handler that writes a SECTION_START
+piece (the block list), PART pieces during the iterations and an END piece,
+each a run of records ``be64 (address | flags)`` closed by ``EOS``:
+
+* ``MEM_SIZE``: total RAM, then each block's name and used length;
+* ``ZERO``: a page that is all zeros (one fill byte follows);
+* ``PAGE``: a whole target page of data follows;
+* ``CONTINUE``: same block as the previous record, so no block name;
+* ``MULTIFD_FLUSH`` (QEMU 8+): a marker without payload.
+
+The reader *indexes* pages (block, address, stream offset) instead of
+copying them, so a stream of several gigabytes reads in bounded memory.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from . import tracing as _trace
+from .errors import LimitExceeded, SectionError, VMStateError
+from .limits import LIMITS
+from .qemufile import QEMUFile
+from .savevm import SaveVMHandlers
+
+RAM_SAVE_FLAG_ZERO = 0x002
+RAM_SAVE_FLAG_MEM_SIZE = 0x004
+RAM_SAVE_FLAG_PAGE = 0x008
+RAM_SAVE_FLAG_EOS = 0x010
+RAM_SAVE_FLAG_CONTINUE = 0x020
+RAM_SAVE_FLAG_XBZRLE = 0x040
+RAM_SAVE_FLAG_HOOK = 0x080
+RAM_SAVE_FLAG_COMPRESS_PAGE = 0x100
+RAM_SAVE_FLAG_MULTIFD_FLUSH = 0x200
+
+FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
+              RAM_SAVE_FLAG_PAGE: "PAGE", RAM_SAVE_FLAG_EOS: "EOS",
+              RAM_SAVE_FLAG_CONTINUE: "CONTINUE", RAM_SAVE_FLAG_XBZRLE: "XBZRLE",
+              RAM_SAVE_FLAG_HOOK: "HOOK", RAM_SAVE_FLAG_COMPRESS_PAGE: "COMPRESS_PAGE",
+              RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
+
+
+def flag_names(flags: int) -> str:
+    return "|".join(n for bit, n in FLAG_NAMES.items() if flags & bit) or "0"
+
+
+@dataclass(eq=False)
+class RAMBlock:
+    """A RAM block: its name (``pc.ram``, ``/rom@etc/acpi/tables``) and size."""
+
+    idstr: str
+    used_length: int
+    data: bytearray | None = None  # the teaching machine keeps its bytes here
+
+
+@dataclass(eq=False)
+class RAMState:
+    """RAM of a machine, and what a load of its sections found.
+
+    ``pages``: (block index, address, kind, data offset) per page record,
+    in compact arrays; ``pieces``: per section piece, its record range."""
+
+    blocks: list[RAMBlock] = dc_field(default_factory=list)
+    page_size: int = 4096
+    pages_per_iteration: int = 64
+    materialize: bool = True  # copy loaded pages into block.data (small RAM only)
+    source: QEMUFile | None = None
+    # the record log of a loaded stream (enough to write it again)
+    rec_word: array = dc_field(default_factory=lambda: array("Q"))   # be64 addr|flags
+    rec_block: array = dc_field(default_factory=lambda: array("i"))  # block index or -1
+    rec_data: array = dc_field(default_factory=lambda: array("q"))   # data offset / fill byte
+    mem_size: list[tuple[int, list[tuple[str, int, bytes]]]] = dc_field(default_factory=list)
+    pieces: list[tuple[int, int]] = dc_field(default_factory=list)
+    _dirty: list[tuple[int, int]] | None = None
+    _last_block: int = -1
+
+    def block_index(self, name: str) -> int:
+        for i, b in enumerate(self.blocks):
+            if b.idstr == name:
+                return i
+        raise KeyError(name)
+
+    def total(self) -> int:
+        return sum(b.used_length for b in self.blocks)
+
+    def page_index(self):
+        """One row per page record: block, address, kind, stream offset of the data."""
+        rows = []
+        for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
+            flags = w & 0xFFF
+            if flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE):
+                rows.append((self.blocks[b].idstr, w & ~0xFFF & 0xFFFFFFFFFFFFFFFF,
+                             "page" if flags & RAM_SAVE_FLAG_PAGE else "zero",
+                             d if flags & RAM_SAVE_FLAG_PAGE else None))
+        return rows
+
+    def read_page(self, block: str, addr: int) -> bytes:
+        """The last content a stream gave for this page (zeros if none)."""
+        bi = self.block_index(block)
+        found = None
+        for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
+            if b == bi and (w & ~0xFFF) == addr and w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
+                found = (w, d)
+        if found is None or found[0] & RAM_SAVE_FLAG_ZERO:
+            return bytes([found[1]]) * self.page_size if found else bytes(self.page_size)
+        return bytes(self.source.view(found[1], found[1] + self.page_size))
+
+
+# ---------------------------------------------------------------------------
+# Writing (ram_save_setup / ram_save_iterate / ram_save_complete)
+# ---------------------------------------------------------------------------
+
+def _leaf(tr: Any, ev: str, f: QEMUFile, o: int, what: str, info: str, value: Any,
+          raw: bool = True) -> None:
+    if tr is not None and tr.leaves:
+        end = f.tell()
+        tr.leaf("frame" if what != "page data" else "field", ev, what, None, info, o, end - o,
+                value, f.slice(o, end) if raw else None)
+
+
+def _put_word(f: QEMUFile, tr: Any, word: int) -> None:
+    o = f.tell()
+    f.put_be64(word)
+    _leaf(tr, "frame_put", f, o, "ram record", "uint64", (word & ~0xFFF, flag_names(word & 0xFFF)))
+
+
+def _put_name(f: QEMUFile, tr: Any, name: str) -> None:
+    raw = name.encode("latin-1")
+    o = f.tell()
+    f.put_byte(len(raw))
+    f.put_buffer(raw)
+    _leaf(tr, "frame_put", f, o, "ram block name", "string", name)
+
+
+def ram_save_mem_size(f: QEMUFile, state: RAMState) -> None:
+    tr = _trace.ACTIVE
+    _put_word(f, tr, state.total() | RAM_SAVE_FLAG_MEM_SIZE)
+    for b in state.blocks:
+        _put_name(f, tr, b.idstr)
+        o = f.tell()
+        f.put_be64(b.used_length)
+        _leaf(tr, "frame_put", f, o, "ram block length", "uint64", b.used_length)
+
+
+def ram_save_page(f: QEMUFile, state: RAMState, bi: int, addr: int) -> None:
+    """``save_zero_page`` or ``save_normal_page`` for one page."""
+    tr = _trace.ACTIVE
+    block = state.blocks[bi]
+    data = block.data[addr:addr + state.page_size] if block.data is not None else None
+    zero = data is None or not any(data)
+    flags = RAM_SAVE_FLAG_ZERO if zero else RAM_SAVE_FLAG_PAGE
+    same = bi == state._last_block
+    _put_word(f, tr, addr | flags | (RAM_SAVE_FLAG_CONTINUE if same else 0))
+    if not same:
+        _put_name(f, tr, block.idstr)
+        state._last_block = bi
+    o = f.tell()
+    if zero:
+        f.put_byte(0)
+        _leaf(tr, "frame_put", f, o, "zero page fill", "uint8", 0)
+    else:
+        f.put_buffer(data)
+        _leaf(tr, "frame_put", f, o, "page data", "buffer", f"{block.idstr}@0x{addr:x}",
+              raw=False)
+
+
+def _put_eos(f: QEMUFile) -> None:
+    _put_word(f, _trace.ACTIVE, RAM_SAVE_FLAG_EOS)
+
+
+class RAMSaveHandlers(SaveVMHandlers):
+    """The ``ram`` handler of the teaching machine: every page is dirty at
+    the start; each iteration sends ``pages_per_iteration`` of them."""
+
+    def save_setup(self, f: QEMUFile, state: RAMState) -> int:
+        state._dirty = [(bi, a) for bi, b in enumerate(state.blocks)
+                        for a in range(0, b.used_length, state.page_size)]
+        state._last_block = -1
+        ram_save_mem_size(f, state)
+        _put_eos(f)
+        return 0
+
+    def save_live_iterate(self, f: QEMUFile, state: RAMState) -> int:
+        batch, state._dirty = (state._dirty[:state.pages_per_iteration],
+                               state._dirty[state.pages_per_iteration:])
+        state._last_block = -1
+        for bi, addr in batch:
+            ram_save_page(f, state, bi, addr)
+        _put_eos(f)
+        return 0 if state._dirty else 1
+
+    def save_live_complete_precopy(self, f: QEMUFile, state: RAMState) -> int:
+        state._last_block = -1
+        for bi, addr in state._dirty or []:
+            ram_save_page(f, state, bi, addr)
+        state._dirty = []
+        _put_eos(f)
+        return 0
+
+    def load_state(self, f: QEMUFile, state: RAMState, version_id: int) -> int:
+        return ram_load(f, state, version_id)
+
+
+# ---------------------------------------------------------------------------
+# Reading (ram_load_precopy)
+# ---------------------------------------------------------------------------
+
+def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
+    """Read one section piece of RAM records up to EOS, indexing each page."""
+    tr = _trace.ACTIVE
+    leaves = tr is not None and tr.leaves
+    if version_id != 4:
+        raise VMStateError(f"ram: unsupported version {version_id} (QEMU uses 4)",
+                           offset=f.tell())
+    if state.source is None:
+        state.source = f
+    first = len(state.rec_word)
+    psize = state.page_size
+    last = state._last_block
+    while True:
+        o = f.tell()
+        word = f.get_be64()
+        flags = word & 0xFFF
+        addr = word & ~0xFFF & 0xFFFFFFFFFFFFFFFF
+        if leaves:
+            _leaf(tr, "frame_get", f, o, "ram record", "uint64", (addr, flag_names(flags)))
+        if flags & RAM_SAVE_FLAG_EOS:
+            state.rec_word.append(word)
+            state.rec_block.append(-1)
+            state.rec_data.append(-1)
+            break
+        if flags & RAM_SAVE_FLAG_MEM_SIZE:
+            blocks = []
+            total = addr
+            got = 0
+            while got < total:
+                if len(blocks) > 4096:
+                    raise LimitExceeded("more than 4096 RAM blocks", offset=f.tell(), path="ram")
+                no = f.tell()
+                name = f.get_counted_string()
+                if leaves:
+                    _leaf(tr, "frame_get", f, no, "ram block name", "string", name)
+                lo = f.tell()
+                length = f.get_be64()
+                if leaves:
+                    _leaf(tr, "frame_get", f, lo, "ram block length", "uint64", length)
+                if length == 0 or length > total - got:
+                    raise SectionError(f"RAM block {name!r} length {length} does not fit the "
+                                       f"total {total}", offset=lo, path="ram")
+                got += length
+                blocks.append((name, length, b""))
+                if not any(b.idstr == name for b in state.blocks):
+                    state.blocks.append(RAMBlock(name, length))
+            state.mem_size.append((word, blocks))
+            state.rec_word.append(word)
+            state.rec_block.append(-2)
+            state.rec_data.append(len(state.mem_size) - 1)
+            continue
+        if flags == RAM_SAVE_FLAG_MULTIFD_FLUSH:
+            state.rec_word.append(word)
+            state.rec_block.append(-1)
+            state.rec_data.append(-1)
+            continue
+        if flags & (RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_COMPRESS_PAGE | RAM_SAVE_FLAG_HOOK):
+            raise SectionError(f"ram: {flag_names(flags)} pages are not supported "
+                               "(capture without xbzrle/compression/RDMA)", offset=o, path="ram")
+        if not flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE):
+            raise SectionError(f"ram: unknown record flags 0x{flags:x}", offset=o, path="ram")
+        if flags & RAM_SAVE_FLAG_CONTINUE:
+            if last < 0:
+                raise SectionError("ram: CONTINUE record without a previous block", offset=o,
+                                   path="ram")
+        else:
+            no = f.tell()
+            name = f.get_counted_string()
+            if leaves:
+                _leaf(tr, "frame_get", f, no, "ram block name", "string", name)
+            try:
+                last = state.block_index(name)
+            except KeyError:
+                raise SectionError(f"ram: unknown block {name!r}", offset=no,
+                                   path="ram") from None
+        block = state.blocks[last]
+        if addr + psize > block.used_length:
+            raise SectionError(f"ram: page 0x{addr:x} outside block {block.idstr!r} "
+                               f"({block.used_length} bytes)", offset=o, path="ram")
+        do = f.tell()
+        if flags & RAM_SAVE_FLAG_ZERO:
+            fill = f.get_byte()
+            if leaves:
+                _leaf(tr, "frame_get", f, do, "zero page fill", "uint8", fill)
+            data_ref = fill
+            if state.materialize and block.data is not None:
+                block.data[addr:addr + psize] = bytes([fill]) * psize
+        else:
+            f.skip(psize)
+            if leaves:
+                _leaf(tr, "frame_get", f, do, "page data", "buffer", f"{block.idstr}@0x{addr:x}",
+                      raw=False)
+            data_ref = do
+            if state.materialize and block.data is not None:
+                block.data[addr:addr + psize] = f.view(do, do + psize)
+        state.rec_word.append(word)
+        state.rec_block.append(last)
+        state.rec_data.append(data_ref)
+        if len(state.rec_word) > LIMITS.max_elements * 4:
+            raise LimitExceeded("too many RAM records", offset=o, path="ram")
+    state._last_block = last
+    state.pieces.append((first, len(state.rec_word)))
+    return 0
+
+
+def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> None:
+    """Write the records of one loaded piece again, exactly as they were read."""
+    tr = _trace.ACTIVE
+    src = state.source
+    psize = state.page_size
+    for k in range(*piece):
+        word = state.rec_word[k]
+        b = state.rec_block[k]
+        d = state.rec_data[k]
+        _put_word(f, tr, word)
+        if b == -2:
+            for name, length, _ in state.mem_size[d][1]:
+                _put_name(f, tr, name)
+                o = f.tell()
+                f.put_be64(length)
+                _leaf(tr, "frame_put", f, o, "ram block length", "uint64", length)
+            continue
+        if b < 0:
+            continue
+        if not word & RAM_SAVE_FLAG_CONTINUE:
+            _put_name(f, tr, state.blocks[b].idstr)
+        o = f.tell()
+        if word & RAM_SAVE_FLAG_ZERO:
+            f.put_byte(d)
+            _leaf(tr, "frame_put", f, o, "zero page fill", "uint8", d)
+        else:
+            f.put_buffer(src.view(d, d + psize))
+            _leaf(tr, "frame_put", f, o, "page data", "buffer",
+                  f"{state.blocks[b].idstr}@0x{word & ~0xFFF:x}", raw=False)

@@ -1,0 +1,166 @@
+"""The JSON description QEMU appends to a stream (``QEMU_VM_VMDESCRIPTION``).
+
+:class:`JSONWriter` mirrors ``qobject/json-writer.c`` in its compact form
+(``", "`` between members, ``": "`` after a key), so the text we write is
+byte-identical to QEMU's. :func:`vmsd_from_json` turns one JSON entry back
+into a :class:`VMStateDescription` that the ordinary load loop can use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import fields as F
+from .fields import VMStateDescription, VMStateField
+from .info import INFOS, opaque_info
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+            "\t": "\\t"}
+
+
+def _quoted(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        cp = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif cp > 0xFFFF:
+            cp -= 0x10000
+            out.append(f"\\u{0xD800 + (cp >> 10):04X}\\u{0xDC00 + (cp & 0x3FF):04X}")
+        elif cp < 0x20 or cp >= 0x7F:
+            out.append(f"\\u{cp:04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+class JSONWriter:
+    """``JSONWriter`` (non-pretty): builds the text piece by piece."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._stack: list[bool] = []  # True: inside an array
+        self._need_comma = False
+
+    def _comma_name(self, name: str | None) -> None:
+        if self._need_comma:
+            self._parts.append(", ")
+        else:
+            self._need_comma = True
+        if self._stack and not self._stack[-1]:
+            self._parts.append(_quoted(name or "") + ": ")
+
+    def start_object(self, name: str | None = None) -> None:
+        self._comma_name(name)
+        self._parts.append("{")
+        self._stack.append(False)
+        self._need_comma = False
+
+    def end_object(self) -> None:
+        self._stack.pop()
+        self._need_comma = True
+        self._parts.append("}")
+
+    def start_array(self, name: str | None = None) -> None:
+        self._comma_name(name)
+        self._parts.append("[")
+        self._stack.append(True)
+        self._need_comma = False
+
+    def end_array(self) -> None:
+        self._stack.pop()
+        self._need_comma = True
+        self._parts.append("]")
+
+    def str(self, name: str | None, value: str) -> None:
+        self._comma_name(name)
+        self._parts.append(_quoted(value))
+
+    def int64(self, name: str | None, value: int) -> None:
+        self._comma_name(name)
+        self._parts.append(str(int(value)))
+
+    uint64 = int64
+
+    def bool(self, name: str | None, value: bool) -> None:
+        self._comma_name(name)
+        self._parts.append("true" if value else "false")
+
+    def get(self) -> str:
+        return "".join(self._parts)
+
+
+# ---------------------------------------------------------------------------
+# Reading the JSON back into descriptions
+# ---------------------------------------------------------------------------
+
+_FIXED = {name: info for name, info in INFOS.items() if info.width}
+
+
+def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | None,
+                     count: int) -> VMStateField:
+    """One JSON field (``name``, ``type``, ``size``, ``array_len``, ``struct``)
+    as a :class:`VMStateField` that reads the same bytes."""
+    name = entry["name"]
+    tname = entry.get("type", "unknown")
+    size = int(entry.get("size", 0))
+    if struct_vmsd is not None:
+        flags = F.VMS_STRUCT | (F.VMS_ARRAY if count > 1 else 0)
+        return VMStateField(name, vmsd=struct_vmsd, flags=flags, num=count, size=1)
+    info = _FIXED.get(tname)
+    if info is not None and info.width == size:
+        if count > 1:
+            return VMStateField(name, info=info, flags=F.VMS_ARRAY, num=count, size=size)
+        return VMStateField(name, info=info, flags=F.VMS_SINGLE, size=size)
+    if tname in ("buffer", "unused_buffer"):
+        inf = INFOS[tname]
+    else:
+        inf = opaque_info(tname, size)  # bitmap, timer of odd size, virtio, ...
+    flags = F.VMS_BUFFER | (F.VMS_ARRAY if count > 1 else 0)
+    return VMStateField(name, info=inf, flags=flags, size=size, num=count)
+
+
+def vmsd_from_json(desc: dict[str, Any], name: str | None = None) -> VMStateDescription:
+    """A description that loads what ``desc`` (``vmsd_name``, ``version``,
+    ``fields``, ``subsections``) says was written. Array entries written
+    element by element (``index``) are merged back into one array field."""
+    fields: list[VMStateField] = []
+    entries = desc.get("fields", [])
+    i = 0
+    while i < len(entries):
+        e = entries[i]
+        count = int(e.get("array_len", 1))
+        if "index" in e:  # an uncompressed array: consecutive entries, one per element
+            j = i + 1
+            base = e["name"].rsplit("[", 1)[0]
+            while j < len(entries) and "index" in entries[j] and \
+                    entries[j]["name"].rsplit("[", 1)[0] == base and entries[j]["index"] == j - i \
+                    and _same_shape(entries[j], e):
+                j += 1
+            fld = _field_from_json(dict(e, name=base),
+                                   vmsd_from_json(e["struct"]) if "struct" in e else None, j - i)
+            fld.no_compress = True
+            fields.append(fld)
+            i = j
+            continue
+        sv = vmsd_from_json(e["struct"]) if "struct" in e else None
+        fields.append(_field_from_json(e, sv, count))
+        i += 1
+    subs = [vmsd_from_json(s) for s in desc.get("subsections", [])]
+    vname = name or desc.get("vmsd_name", "?")
+    version = int(desc.get("version", 0))
+    return VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
+                              subsections=subs, needed=_needed_from_json)
+
+
+def _same_shape(a: dict, b: dict) -> bool:
+    return a.get("type") == b.get("type") and a.get("size") == b.get("size") and \
+        ("struct" in a) == ("struct" in b) and \
+        (a.get("struct") == b.get("struct") if "struct" in a else True)
+
+
+def _needed_from_json(opaque: Any) -> bool:
+    # A subsection listed in the JSON was sent; on re-save it is needed when
+    # the loaded object carries the mark the loader left.
+    return True
