@@ -48,7 +48,10 @@ _TOKEN = re.compile(r"\[(\d+)\]|\.?([A-Za-z_]\w*)")
 
 
 def _parse_path(name: str) -> tuple:
-    """``"env.vfp.zregs[0].d"`` -> ``("env", "vfp", "zregs", 0, "d")``."""
+    """``"env.vfp.zregs[0].d"`` -> ``("env", "vfp", "zregs", 0, "d")``;
+    ``""`` is the object itself."""
+    if name == "":
+        return ()
     out: list = []
     pos = 0
     for m in _TOKEN.finditer(name):
@@ -69,6 +72,13 @@ class Accessor:
     def __init__(self, name: str):
         self.tokens = _parse_path(name)
 
+    @classmethod
+    def flat(cls, *keys: str) -> Accessor:
+        """Attributes named exactly ``keys`` (no parsing of dots or brackets)."""
+        a = cls("")
+        a.tokens = tuple(keys)
+        return a
+
     def get(self, opaque: Any) -> Any:
         obj = opaque
         for t in self.tokens:
@@ -85,6 +95,8 @@ class Accessor:
         """Store ``value``, creating intermediate namespaces as loading needs."""
         obj = opaque
         toks = self.tokens
+        if not toks:
+            return
         for t, nxt in zip(toks, toks[1:]):
             if isinstance(t, int):
                 while len(obj) <= t:
@@ -127,12 +139,13 @@ class VMStateField:
     err_hint: str | None = None
     factory: Callable[[], Any] | None = None  # makes an element when loading
     no_compress: bool = False  # JSON gave one entry per element ("index")
+    attr: str | None = None  # where the value lives, if not at ``name``
     accessor: Accessor = dc_field(init=False, repr=False)
     num_accessor: Accessor | None = dc_field(init=False, repr=False)
     size_accessor: Accessor | None = dc_field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.accessor = Accessor(self.name)
+        self.accessor = Accessor(self.name if self.attr is None else self.attr)
         self.num_accessor = Accessor(self.num_field) if self.num_field else None
         self.size_accessor = Accessor(self.size_field) if self.size_field else None
 
@@ -171,8 +184,9 @@ class VMStateDescription:
     unmigratable: bool = False
 
     def __post_init__(self) -> None:
-        self.fields = tuple(self.fields)
-        self.subsections = tuple(self.subsections)
+        # VMSTATE_END_OF_LIST() is None: a list copied from C may end with it
+        self.fields = tuple(f for f in self.fields if f is not None)
+        self.subsections = tuple(s for s in self.subsections if s is not None)
         names: dict[str, int] = {}
         for f in self.fields:
             names[f.name] = names.get(f.name, 0) + 1
@@ -188,7 +202,14 @@ class VMStateDescription:
                 self._json_names[id(f)] = f.name
 
     def json_name(self, f: VMStateField) -> str:
-        return self._json_names[id(f)]
+        name = self._json_names.get(id(f))
+        if name is not None:
+            return name
+        # A field not in the list (QEMU 9+'s fake nullptr field): unique by
+        # name as usual; vmfield_name_num finds no match and gives -1.
+        if sum(1 for g in self.fields if g is not None and g.name == f.name) > 1:
+            return f"{f.name}[-1]"
+        return f.name
 
     def __repr__(self) -> str:
         return (f"VMStateDescription({self.name!r}, version_id={self.version_id}, "
@@ -518,6 +539,19 @@ def VMSTATE_QLIST_V(name: str, version: int, vmsd: VMStateDescription,
                     element_factory: Callable | None = None) -> VMStateField:
     return VMStateField(name, info=_i.vmstate_info_qlist, vmsd=vmsd, version_id=version,
                         flags=0, factory=element_factory)
+
+
+def VMSTATE_WITH_TMP_TEST(tmp_factory: Callable, test: Callable | None,
+                          vmsd: VMStateDescription) -> VMStateField:
+    """A temporary object (made by ``tmp_factory``, with ``parent`` set to the
+    device) is saved or loaded with ``vmsd``; its pre_save/post_load hooks
+    convert between the device and the wire form."""
+    return VMStateField("tmp", info=_i.vmstate_info_tmp, vmsd=vmsd, field_exists=test,
+                        factory=tmp_factory, attr="")
+
+
+def VMSTATE_WITH_TMP(tmp_factory: Callable, vmsd: VMStateDescription) -> VMStateField:
+    return VMSTATE_WITH_TMP_TEST(tmp_factory, None, vmsd)
 
 
 def VMSTATE_END_OF_LIST() -> None:

@@ -299,6 +299,34 @@ def _put_qlist(f: QEMUFile, value: Any, size: int, field: Any, vmdesc: Any = Non
 vmstate_info_qlist = VMStateInfo("qlist", _get_qlist, _put_qlist)
 
 
+def _get_tmp(f: QEMUFile, cur: Any, size: int, field: Any) -> Any:
+    """``get_tmp`` (VMSTATE_WITH_TMP): load into a temporary object whose
+    ``parent`` is the device; the description's post_load copies back."""
+    from .vmstate import vmstate_load_state
+    if field.factory is not None:
+        tmp = field.factory()
+        tmp.parent = cur
+        vmstate_load_state(f, field.vmsd, tmp, field.version_id)
+        return cur
+    from types import SimpleNamespace
+    tmp = cur if isinstance(cur, SimpleNamespace) else SimpleNamespace()
+    vmstate_load_state(f, field.vmsd, tmp, field.version_id)
+    return tmp  # read from a stream's JSON: keep the values for a re-save
+
+
+def _put_tmp(f: QEMUFile, value: Any, size: int, field: Any, vmdesc: Any = None) -> None:
+    from .vmstate import vmstate_save_state
+    if field.factory is not None:
+        tmp = field.factory()
+        tmp.parent = value
+    else:
+        tmp = value
+    vmstate_save_state(f, field.vmsd, tmp, vmdesc)
+
+
+vmstate_info_tmp = VMStateInfo("tmp", _get_tmp, _put_tmp)
+
+
 def opaque_info(name: str, size: int) -> VMStateInfo:
     """A type we cannot decode (a device's custom ``put``, e.g. ``virtio``):
     its ``size`` bytes are kept as they are, as analyze-migration.py does."""
@@ -323,6 +351,6 @@ INFOS: dict[str, VMStateInfo] = {
         vmstate_info_int32_le, vmstate_info_float64, vmstate_info_cpudouble,
         vmstate_info_timer, vmstate_info_nullptr, vmstate_info_buffer,
         vmstate_info_unused_buffer, vmstate_info_bitmap, vmstate_info_qtailq,
-        vmstate_info_qlist)
+        vmstate_info_qlist, vmstate_info_tmp)
 }
 """Every info type by its QEMU name, as the stream's JSON names it."""

@@ -131,6 +131,10 @@ class SaveVMState:
             return self.send_switchover_start
         return self.major >= 10
 
+    def section_loaded(self, section_type: int, se: SaveStateEntry, start: int,
+                       end: int) -> None:
+        """Called after each section piece is read (a hook for stream readers)."""
+
     def find_se(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
         for se in self.handlers:
             if se.idstr == idstr and (se.instance_id == instance_id or
@@ -252,8 +256,16 @@ def _configuration_post_load(state: SaveState, version_id: int) -> int:
     return 0
 
 
+def _mark(attr: str):
+    def pre_load(state: SaveState) -> int:
+        setattr(state, attr, True)  # this subsection was in the stream
+        return 0
+    return pre_load
+
+
 vmstate_target_page_bits = VMStateDescription(
     "configuration/target-page-bits", version_id=1, minimum_version_id=1,
+    pre_load=_mark("_tpb_sent"),
     needed=lambda s: s.reg.target_page_bits > s.reg.target_page_bits_min,
     fields=[VMSTATE_UINT32("target_page_bits")])
 vmstate_capabilites = VMStateDescription(
@@ -263,7 +275,7 @@ vmstate_capabilites = VMStateDescription(
             VMSTATE_VARRAY_UINT32_ALLOC("capabilities", "caps_count", 1,
                                         vmstate_info_capability)])
 vmstate_uuid = VMStateDescription(
-    "configuration/uuid", version_id=1, minimum_version_id=1,
+    "configuration/uuid", version_id=1, minimum_version_id=1, pre_load=_mark("_uuid_sent"),
     needed=lambda s: s.reg.uuid is not None and s.reg.validate_uuid,
     fields=[VMSTATE_UINT8_ARRAY_V("uuid.data", 16, 1)])
 vmstate_configuration = VMStateDescription(
@@ -663,6 +675,7 @@ def qemu_loadvm_section_start_full(f: QEMUFile, reg: SaveVMState, section_type: 
         if tr and section_type == QEMU_VM_SECTION_FULL:
             tr.qemu("vmstate_downtime_load", "non-iterable", se.idstr, se.instance_id, 0)
         check_section_footer(f, se, reg)
+        reg.section_loaded(section_type, se, start, f.tell())
     except VMStateError as e:
         e.add_context(idstr, "section")
         raise
@@ -690,6 +703,7 @@ def qemu_loadvm_section_part_end(f: QEMUFile, reg: SaveVMState, section_type: in
         if tr and section_type == QEMU_VM_SECTION_END:
             tr.qemu("vmstate_downtime_load", "iterable", se.idstr, se.instance_id, 0)
         check_section_footer(f, se, reg)
+        reg.section_loaded(section_type, se, start, f.tell())
     except VMStateError as e:
         e.add_context(se.idstr, "section")
         raise

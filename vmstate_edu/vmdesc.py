@@ -113,6 +113,8 @@ def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | No
         if count > 1:
             return VMStateField(name, info=info, flags=F.VMS_ARRAY, num=count, size=size)
         return VMStateField(name, info=info, flags=F.VMS_SINGLE, size=size)
+    if tname == "tmp" and "fields" in entry:  # VMSTATE_WITH_TMP: a nested description
+        return VMStateField(name, info=INFOS["tmp"], vmsd=vmsd_from_json(entry), size=size)
     if tname in ("buffer", "unused_buffer"):
         inf = INFOS[tname]
     else:
@@ -121,7 +123,8 @@ def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | No
     return VMStateField(name, info=inf, flags=flags, size=size, num=count)
 
 
-def vmsd_from_json(desc: dict[str, Any], name: str | None = None) -> VMStateDescription:
+def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
+                   attr_prefix: tuple[str, ...] = ()) -> VMStateDescription:
     """A description that loads what ``desc`` (``vmsd_name``, ``version``,
     ``fields``, ``subsections``) says was written. Array entries written
     element by element (``index``) are merged back into one array field."""
@@ -133,34 +136,79 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None) -> VMStateDesc
         count = int(e.get("array_len", 1))
         if "index" in e:  # an uncompressed array: consecutive entries, one per element
             j = i + 1
-            base = e["name"].rsplit("[", 1)[0]
+            base = e["name"]
             while j < len(entries) and "index" in entries[j] and \
-                    entries[j]["name"].rsplit("[", 1)[0] == base and entries[j]["index"] == j - i \
+                    entries[j]["name"] == e["name"] and entries[j]["index"] == j - i \
                     and _same_shape(entries[j], e):
                 j += 1
-            fld = _field_from_json(dict(e, name=base),
-                                   vmsd_from_json(e["struct"]) if "struct" in e else None, j - i)
+            # QEMU 9+ writes the last element of such an array without "index"
+            if j < len(entries) and "index" not in entries[j] and "array_len" not in \
+                    entries[j] and entries[j]["name"] == e["name"] and _same_shape(entries[j], e):
+                j += 1
+            struct = _union_struct([entries[k]["struct"] for k in range(i, j)]) \
+                if "struct" in e else None
+            fld = _field_from_json(dict(e, name=base), struct, j - i)
             fld.no_compress = True
+            _place(fld, attr_prefix)
             fields.append(fld)
             i = j
             continue
         sv = vmsd_from_json(e["struct"]) if "struct" in e else None
-        fields.append(_field_from_json(e, sv, count))
+        fields.append(_place(_field_from_json(e, sv, count), attr_prefix))
         i += 1
-    subs = [vmsd_from_json(s) for s in desc.get("subsections", [])]
+    # A subsection shares its parent's object in QEMU; here each keeps its
+    # values under its own attribute, because two subsections may use one C
+    # name for different parts of a union (ppc's env.vsr as fpr/avr/vsr).
+    subs = [_json_subsection(s, attr_prefix) for s in desc.get("subsections", [])]
     vname = name or desc.get("vmsd_name", "?")
     version = int(desc.get("version", 0))
     return VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
-                              subsections=subs, needed=_needed_from_json)
+                              subsections=subs)
+
+
+def _attr_key(name: str) -> str:
+    return "sub_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def _place(fld: VMStateField, prefix: tuple[str, ...]) -> VMStateField:
+    """Values read through the JSON live under their JSON name, verbatim: C
+    names may alias (``env.vfp.xregs[0]`` beside a sub-array ``env.vfp.xregs``
+    that starts at 2), and the JSON does not tell where a sub-array starts."""
+    from .fields import Accessor
+    fld.accessor = Accessor.flat(*prefix, fld.name)
+    return fld
+
+
+def _json_subsection(desc: dict[str, Any], prefix: tuple[str, ...]) -> VMStateDescription:
+    key = _attr_key(desc.get("vmsd_name", "sub"))
+    sub = vmsd_from_json(desc, attr_prefix=prefix + (key,))
+    mark = "_sent_" + key
+
+    def pre_load(opaque: Any) -> int:
+        setattr(opaque, mark, True)
+        return 0
+
+    sub.pre_load = pre_load
+    sub.needed = lambda opaque: bool(getattr(opaque, mark, False))
+    return sub
 
 
 def _same_shape(a: dict, b: dict) -> bool:
-    return a.get("type") == b.get("type") and a.get("size") == b.get("size") and \
-        ("struct" in a) == ("struct" in b) and \
-        (a.get("struct") == b.get("struct") if "struct" in a else True)
+    """Two JSON entries are elements of one array (sizes and subsections of
+    struct elements may differ: subsections come and go per element)."""
+    if a.get("type") != b.get("type") or ("struct" in a) != ("struct" in b):
+        return False
+    if "struct" in a:
+        return a["struct"].get("fields") == b["struct"].get("fields") and \
+            a["struct"].get("vmsd_name") == b["struct"].get("vmsd_name")
+    return a.get("size") == b.get("size")
 
 
-def _needed_from_json(opaque: Any) -> bool:
-    # A subsection listed in the JSON was sent; on re-save it is needed when
-    # the loaded object carries the mark the loader left.
-    return True
+def _union_struct(structs: list[dict]) -> VMStateDescription:
+    """One description for all elements: the union of their subsections,
+    each needed where that element had it."""
+    subs: dict[str, dict] = {}
+    for st in structs:
+        for sub in st.get("subsections", []):
+            subs.setdefault(sub.get("vmsd_name"), sub)
+    return vmsd_from_json(dict(structs[0], subsections=list(subs.values())))

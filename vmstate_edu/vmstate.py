@@ -140,17 +140,19 @@ def vmsd_can_compress(field: VMStateField) -> bool:
 
 
 def _desc_start(vmsd: VMStateDescription, vmdesc: Any, field: VMStateField, i: int,
-                max_elems: int, type_name: str | None = None) -> None:
-    is_array = max_elems > 1
+                max_elems: int, inner: VMStateField | None = None) -> None:
+    """``vmsd_desc_field_start``: name, then array_len (a compressible array)
+    or index (one entry per element), type, and the struct object."""
+    inner = inner or field
     vmdesc.start_object(None)
-    vmdesc.str("name", vmsd.json_name(field) if field.name else "")
-    if is_array:
-        if vmsd_can_compress(field):
+    vmdesc.str("name", vmsd.json_name(field))
+    if max_elems > 1:
+        if vmsd_can_compress(inner):
             vmdesc.int64("array_len", max_elems)
         else:
             vmdesc.int64("index", i)
-    vmdesc.str("type", type_name or field.type_name)
-    if field.flags & VMS_STRUCT:
+    vmdesc.str("type", inner.type_name)
+    if inner.flags & VMS_STRUCT:
         vmdesc.start_object("struct")
 
 
@@ -253,7 +255,9 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
         except (struct.error, TypeError):
             pass  # fall through to the element loop, which names the bad element
     vmdesc_loop = vmdesc
-    new_null_desc = vmdesc is not None and getattr(vmdesc, "split_nullptr_runs", True)
+    # QEMU 9+ passes the elements left (n - i) where 7.2 passed n: the last
+    # element of an uncompressed array then has no "index" in the JSON.
+    qemu9 = vmdesc is not None and getattr(vmdesc, "split_nullptr_runs", True)
     is_prev_null = False
     for i in range(n_elems):
         try:
@@ -263,26 +267,21 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
                                     f"{start + n_elems} elements", offset=f.tell()),
                        field, i, is_list) from None
         old = f.tell()
-        inner = field
         is_null = bool(flags & VMS_ARRAY_OF_POINTER) and elem is None and size > 0
-        if is_null:
-            inner = _NULLPTR
-        max_elems = n_elems - i
-        if vmdesc is not None and flags & VMS_ARRAY_OF_POINTER and new_null_desc \
-                and is_null != is_prev_null:
-            # QEMU 9+: a run of NULL / non-NULL elements starts a new JSON entry
-            is_prev_null = is_null
-            vmdesc_loop = vmdesc
-            for j in range(i + 1, n_elems):
-                if (value[start + j] is None) != is_null:
-                    max_elems = j - i
-                    break
-        if vmdesc_loop is not None:
-            if new_null_desc:
-                _desc_start(vmsd, vmdesc_loop, field if not is_null else _null_named(field),
-                            i, max_elems)
-            else:
-                _desc_start(vmsd, vmdesc_loop, field, i, n_elems)
+        inner = _null_named(field) if is_null else field
+        if vmdesc_loop is not None or (qemu9 and flags & VMS_ARRAY_OF_POINTER):
+            max_elems = n_elems - i if qemu9 else n_elems
+            if qemu9 and flags & VMS_ARRAY_OF_POINTER and is_null != is_prev_null:
+                # a run of NULL / non-NULL elements starts a new JSON entry
+                is_prev_null = is_null
+                vmdesc_loop = vmdesc
+                for j in range(i + 1, n_elems):
+                    if (value[start + j] is None) != is_null:
+                        max_elems = j - i
+                        break
+            if vmdesc_loop is not None:
+                _desc_start(vmsd, vmdesc_loop, field, i, max_elems,
+                            inner if qemu9 else field)
         try:
             if inner.flags & VMS_STRUCT:
                 _save_struct(f, inner.vmsd, elem, vmdesc_loop, inner.vmsd.version_id, tr,
@@ -292,7 +291,9 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
                              field, i, is_list)
             else:
                 inner.info.put(f, elem, size, inner, vmdesc_loop)
-                if tr is not None and tr.leaves:
+                # an info with its own description (qtailq, qlist, tmp) records
+                # its own leaves; one more over its whole extent would overlap
+                if tr is not None and tr.leaves and inner.vmsd is None:
                     end = f.tell()
                     tr.leaf("field", "field_put", _fpath(tr, field), i if is_list else None,
                             inner.info.name, old, end - old, elem, f.slice(old, end))
@@ -300,7 +301,7 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
             _ctx(e, field, i, is_list)
             raise
         if vmdesc_loop is not None:
-            _desc_end(vmdesc_loop, inner if new_null_desc else field, f.tell() - old)
+            _desc_end(vmdesc_loop, inner if qemu9 else field, f.tell() - old)
             if vmsd_can_compress(field):
                 vmdesc_loop = None
 
@@ -489,7 +490,7 @@ def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
                 _ctx(e, field, 0, False)
                 raise
             field.accessor.set(opaque, v)
-            if tr is not None and tr.leaves:
+            if tr is not None and tr.leaves and field.vmsd is None:
                 end = f.tell()
                 tr.leaf("field", "field_get", _fpath(tr, field), None, info.name, old, end - old,
                         v, f.slice(old, end))
@@ -533,7 +534,7 @@ def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
             _ctx(e, field, i, True)
             raise
         seq[start + i] = v
-        if tr is not None and tr.leaves:
+        if tr is not None and tr.leaves and inner.vmsd is None:
             end = f.tell()
             tr.leaf("field", "field_get", _fpath(tr, field), i, inner.info.name, old, end - old,
                     v, f.slice(old, end))

@@ -1,0 +1,455 @@
+"""Any real QEMU migration stream: read it, write it back, trace it.
+
+``load_stream(path)`` reads the header, the configuration section, every
+section (device sections through the stream's own JSON description, RAM and
+``spapr/htab`` through their own handlers), commands, EOF and the JSON. The
+registry it builds is an ordinary :class:`~vmstate_edu.savevm.SaveVMState`,
+so ``to_bytes()`` is simply ``qemu_savevm_state`` over it, and tracing a
+load or a save gives QEMU's own event lines.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import struct
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from . import tracing as _trace
+from .errors import LimitExceeded, SectionError, VMStateError
+from .fields import VMStateDescription
+from .limits import LIMITS
+from .qemufile import QEMUFile
+from .ram import RAMState, ram_load, ram_write_piece
+from .savevm import (
+    QEMU_VM_COMMAND, QEMU_VM_EOF, QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL,
+    QEMU_VM_SECTION_PART, QEMU_VM_SECTION_START, QEMU_VM_VMDESCRIPTION, SaveStateEntry,
+    SaveVMHandlers, SaveVMState, qemu_loadvm_state, qemu_savevm_state)
+from .vmdesc import vmsd_from_json
+
+SECTION_KINDS = {QEMU_VM_SECTION_START: "START", QEMU_VM_SECTION_PART: "PART",
+                 QEMU_VM_SECTION_END: "END", QEMU_VM_SECTION_FULL: "FULL"}
+
+
+@dataclass
+class SectionInfo:
+    """One section piece as found in the stream."""
+
+    type: str           # START / PART / END / FULL
+    section_id: int
+    idstr: str
+    instance_id: int
+    version_id: int
+    offset: int         # of the section type byte
+    end: int            # after the footer
+    handler: str        # vmstate / ram / htab / old-style
+
+    @property
+    def size(self) -> int:
+        return self.end - self.offset
+
+
+def read_source(path: str | os.PathLike | bytes) -> bytes | memoryview:
+    """The stream's bytes: a plain file is memory-mapped, ``.xz`` decompressed."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        return path
+    p = os.fspath(path)
+    with open(p, "rb") as fh:
+        magic = fh.read(6)
+    if magic == b"\xfd7zXZ\x00":
+        try:
+            return lzma.decompress(open(p, "rb").read())
+        except lzma.LZMAError as e:
+            raise VMStateError(f"{p}: not a valid xz file ({e})") from None
+    f = QEMUFile.open(p, "rb")
+    return f._rbuf if f._rbuf is not None else b""
+
+
+def find_vmdesc(data: bytes | memoryview) -> tuple[int, dict] | None:
+    """Locate the trailing JSON: EOF (0x00), 0x06, be32 length, JSON, end of
+    stream. Returns (offset of the 0x06 byte, parsed JSON) or None."""
+    n = len(data)
+    lo = max(0, n - LIMITS.max_json - 5)
+    buf = bytes(data[lo:]) if not isinstance(data, bytes) else data[lo:]
+    pos = len(buf)
+    while True:
+        pos = buf.rfind(b"\x06", 0, pos)
+        if pos < 1:
+            return None
+        if pos + 5 <= len(buf):
+            (ln,) = struct.unpack_from(">I", buf, pos + 1)
+            if pos + 5 + ln == len(buf) and buf[pos - 1] == QEMU_VM_EOF:
+                try:
+                    return lo + pos, json.loads(buf[pos + 5:].decode("latin-1"))
+                except ValueError:
+                    pass
+        if len(buf) - pos > LIMITS.max_json + 5:
+            return None
+
+
+# ---------------------------------------------------------------------------
+# Handlers for the non-VMState sections
+# ---------------------------------------------------------------------------
+
+class ReplayHandlers(SaveVMHandlers):
+    """An iterative handler rebuilt from a stream: loading indexes its
+    pieces; saving writes them again, one phase at a time."""
+
+    def __init__(self, load_piece: Any, write_piece: Any):
+        self._load_piece = load_piece
+        self._write_piece = write_piece
+
+    def load_state(self, f: QEMUFile, st: Any, version_id: int) -> int:
+        return self._load_piece(f, st, version_id)
+
+    def save_setup(self, f: QEMUFile, st: Any) -> int:
+        st.cursor = 0
+        self._next(f, st)
+        return 0
+
+    def save_live_iterate(self, f: QEMUFile, st: Any) -> int:
+        if st.cursor < st.n_pieces - 1:
+            self._next(f, st)
+        return 1 if st.cursor >= st.n_pieces - 1 else 0
+
+    def save_live_complete_precopy(self, f: QEMUFile, st: Any) -> int:
+        while st.cursor < st.n_pieces:
+            self._next(f, st)
+        return 0
+
+    def _next(self, f: QEMUFile, st: Any) -> None:
+        if st.cursor >= st.n_pieces:
+            raise VMStateError("no recorded piece left to write")
+        self._write_piece(f, st, st.cursor)
+        st.cursor += 1
+
+
+def _ram_load_piece(f: QEMUFile, st: RAMState, version_id: int) -> int:
+    return ram_load(f, st, version_id)
+
+
+def _ram_write_piece(f: QEMUFile, st: RAMState, k: int) -> None:
+    ram_write_piece(f, st, st.pieces[k])
+
+
+class HTABState:
+    """``spapr/htab``: the hashed page table of a pseries machine
+    (``hw/ppc/spapr.c``). Each piece: be32 header (htab_shift in the first
+    piece, -1 for none, 0 then chunks: be32 index, be16 n_valid, be16
+    n_invalid, 16-byte entries; a zero chunk ends the piece)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[int, list[tuple[int, int, int, int]]]] = []
+        self.htab_shift = 0
+        self.source: QEMUFile | None = None
+        self.cursor = 0
+
+    @property
+    def n_pieces(self) -> int:
+        return len(self.pieces)
+
+
+def _htab_load_piece(f: QEMUFile, st: HTABState, version_id: int) -> int:
+    tr = _trace.ACTIVE
+    leaves = tr is not None and tr.leaves
+    if version_id != 1:
+        raise VMStateError(f"htab_load() bad version {version_id}", offset=f.tell())
+    st.source = st.source or f
+    o = f.tell()
+    hdr = f.get_be32()
+    if leaves:
+        tr.leaf("frame", "frame_get", "htab header", None, "uint32", o, 4, hdr, f.slice(o, o + 4))
+    chunks: list[tuple[int, int, int, int]] = []
+    if hdr == 0:
+        slots = (1 << st.htab_shift) // 16 if st.htab_shift else 1 << 40
+        while True:
+            o = f.tell()
+            index, n_valid, n_invalid = f.get_be32(), f.get_be16(), f.get_be16()
+            if leaves:
+                tr.leaf("frame", "frame_get", "htab chunk", None, "uint32,uint16,uint16", o, 8,
+                        (index, n_valid, n_invalid), f.slice(o, o + 8))
+            if index == 0 and n_valid == 0 and n_invalid == 0:
+                break
+            if index + n_valid + n_invalid > slots:
+                raise SectionError(f"htab_load() bad index {index} ({n_valid}+{n_invalid} "
+                                   f"entries) for htab_shift={st.htab_shift}", offset=o,
+                                   path="spapr/htab")
+            do = f.tell()
+            f.skip(16 * n_valid)
+            if leaves and n_valid:
+                tr.leaf("field", "field_get", "htab entries", index, "buffer", do, 16 * n_valid,
+                        f"{n_valid} HPTEs", f.slice(do, do + 16 * n_valid))
+            chunks.append((index, n_valid, n_invalid, do))
+            if len(chunks) > LIMITS.max_elements:
+                raise LimitExceeded("too many htab chunks", offset=o, path="spapr/htab")
+    elif hdr != 0xFFFFFFFF:
+        st.htab_shift = hdr
+    st.pieces.append((hdr, chunks))
+    return 0
+
+
+def _htab_write_piece(f: QEMUFile, st: HTABState, k: int) -> None:
+    tr = _trace.ACTIVE
+    hdr, chunks = st.pieces[k]
+    o = f.tell()
+    f.put_be32(hdr)
+    if tr is not None and tr.leaves:
+        tr.leaf("frame", "frame_put", "htab header", None, "uint32", o, 4, hdr, f.slice(o, o + 4))
+    if hdr != 0:
+        return
+    for index, n_valid, n_invalid, do in chunks + [(0, 0, 0, 0)]:
+        o = f.tell()
+        f.put_be32(index)
+        f.put_be16(n_valid)
+        f.put_be16(n_invalid)
+        if tr is not None and tr.leaves:
+            tr.leaf("frame", "frame_put", "htab chunk", None, "uint32,uint16,uint16", o, 8,
+                    (index, n_valid, n_invalid), f.slice(o, o + 8))
+        if n_valid:
+            o = f.tell()
+            f.put_buffer(st.source.view(do, do + 16 * n_valid))
+            if tr is not None and tr.leaves:
+                tr.leaf("field", "field_put", "htab entries", index, "buffer", o, 16 * n_valid,
+                        f"{n_valid} HPTEs", f.slice(o, o + 16 * n_valid))
+
+
+class OldStyleHandlers(SaveVMHandlers):
+    """A device saved without VMState (``se->vmsd == NULL``): the JSON gives
+    only its size, so its bytes are kept as one opaque blob."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def load_state(self, f: QEMUFile, st: Any, version_id: int) -> int:
+        o = f.tell()
+        st.data = f.get_buffer(self.size)
+        tr = _trace.ACTIVE
+        if tr is not None and tr.leaves:
+            tr.leaf("field", "field_get", "data", None, "buffer", o, self.size, st.data, st.data)
+        return 0
+
+    def save_state(self, f: QEMUFile, st: Any) -> None:
+        o = f.tell()
+        f.put_buffer(st.data)
+        tr = _trace.ACTIVE
+        if tr is not None and tr.leaves:
+            tr.leaf("field", "field_put", "data", None, "buffer", o, self.size, st.data, st.data)
+
+
+# ---------------------------------------------------------------------------
+# The registry a stream builds for itself
+# ---------------------------------------------------------------------------
+
+class StreamRegistry(SaveVMState):
+    """A registry that creates each entry when the stream first names it:
+    a description read from the stream's JSON (or a hand-written one from
+    ``descriptions``), RAM, or ``spapr/htab``."""
+
+    def __init__(self, vmdesc: dict | None, page_size: int, descriptions: Any = None, **kw):
+        super().__init__(**kw)
+        self.vmdesc_json = vmdesc or {}
+        self.page_size = page_size
+        self.descriptions = descriptions
+        self.sections: list[SectionInfo] = []
+        self._json_devices: dict[tuple[str, int], dict] = {}
+        for dev in self.vmdesc_json.get("devices", []):
+            self._json_devices[(dev.get("name"), int(dev.get("instance_id", 0)))] = dev
+        self.ram = RAMState(page_size=page_size, materialize=False)
+        self.htab = HTABState()
+
+    def find_se(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
+        se = super().find_se(idstr, instance_id)
+        if se is not None:
+            return se
+        se = self._make_entry(idstr, instance_id)
+        if se is not None:
+            self.handlers.append(se)
+        return se
+
+    def _make_entry(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
+        any_version = 0xFFFFFFFF
+        if idstr == "ram":
+            self.ram.n_pieces = 0
+            return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.ram,
+                                  ops=ReplayHandlers(_ram_load_piece, _ram_write_piece),
+                                  is_ram=True)
+        if idstr == "spapr/htab":
+            return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.htab,
+                                  ops=ReplayHandlers(_htab_load_piece, _htab_write_piece))
+        dev = self._json_devices.get((idstr, instance_id))
+        if self.descriptions is not None:
+            vmsd = self.descriptions(idstr, instance_id, dev, self)
+            if vmsd is not None:
+                return SaveStateEntry(idstr, instance_id, 0, any_version, vmsd=vmsd,
+                                      opaque=SimpleNamespace())
+        if dev is None:
+            return None
+        if "vmsd_name" not in dev:  # old-style device: a blob of "size" bytes
+            return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=SimpleNamespace(),
+                                  ops=OldStyleHandlers(int(dev.get("size", 0))))
+        vmsd = vmsd_from_json(dev)
+        return SaveStateEntry(idstr, instance_id, 0, any_version, vmsd=vmsd,
+                              opaque=SimpleNamespace())
+
+    def section_loaded(self, section_type: int, se: SaveStateEntry, start: int,
+                       end: int) -> None:
+        kind = "ram" if se.idstr == "ram" else "htab" if se.idstr == "spapr/htab" else (
+            "vmstate" if se.vmsd is not None else "old-style")
+        self.sections.append(SectionInfo(SECTION_KINDS.get(section_type, "?"),
+                                         se.load_section_id, se.idstr, se.instance_id,
+                                         se.load_version_id, start, end, kind))
+        if len(self.sections) > LIMITS.max_sections:
+            raise LimitExceeded("too many sections", offset=start)
+
+    def freeze(self) -> None:
+        """After a load: every entry keeps the id and version it had in the
+        stream, and the options the stream showed are set for a re-save."""
+        order = {}
+        for s in self.sections:
+            order.setdefault((s.idstr, s.instance_id), len(order))
+        for se in self.handlers:
+            se.section_id = se.load_section_id
+            se.version_id = se.load_version_id
+            if se.vmsd is not None and se.vmsd.version_id != se.load_version_id and \
+                    se.vmsd.version_id == 0xFFFFFFFF:
+                se.vmsd.version_id = se.load_version_id
+        self.handlers.sort(key=lambda se: order.get((se.idstr, se.instance_id), 1 << 30))
+        self.ram.n_pieces = len(self.ram.pieces)
+        self.ram.cursor = 0
+        cfg = self.loaded_config or {}
+        self.machine_name = cfg.get("machine", "")
+        state = getattr(self, "loaded_config_state", None)
+        sent_tpb = bool(state is not None and getattr(state, "_tpb_sent", False))
+        self.target_page_bits = cfg.get("target_page_bits", 12)
+        self.target_page_bits_min = self.target_page_bits - 1 if sent_tpb else \
+            self.target_page_bits
+        self.capabilities = list(cfg.get("capabilities", []))
+        if state is not None and getattr(state, "_uuid_sent", False):
+            self.uuid = bytes(state.uuid.data)
+            self.validate_uuid = True
+        cmds = [c for c, _ in getattr(self, "loaded_commands", [])]
+        self.send_switchover_start = 11 in cmds
+
+
+# ---------------------------------------------------------------------------
+# Stream
+# ---------------------------------------------------------------------------
+
+class Stream:
+    """A loaded migration stream."""
+
+    def __init__(self, data: bytes | memoryview, path: str | None = None,
+                 descriptions: Any = None):
+        self.path = path
+        self.data = data
+        self.descriptions = descriptions
+        found = find_vmdesc(data)
+        self.vmdesc_offset, self.vmdesc = found if found else (None, None)
+        self.qemu_version = "10.0" if self.vmdesc and "configuration" in self.vmdesc else "7.2"
+        self.registry = self._load()
+
+    def _new_registry(self) -> StreamRegistry:
+        page_size = int((self.vmdesc or {}).get("page_size", 4096))
+        return StreamRegistry(self.vmdesc, page_size, self.descriptions,
+                              qemu_version=self.qemu_version, check_machine_name=False,
+                              send_vmdesc=self.vmdesc is not None)
+
+    def _load(self) -> StreamRegistry:
+        reg = self._new_registry()
+        f = QEMUFile(self.data)
+        qemu_loadvm_state(f, reg)
+        if f.remaining():
+            raise SectionError(f"{f.remaining()} bytes after the end of the stream",
+                               offset=f.tell())
+        reg.freeze()
+        return reg
+
+    # -- what was read -----------------------------------------------------------
+    @property
+    def sections(self) -> list[SectionInfo]:
+        return self.registry.sections
+
+    @property
+    def config(self) -> dict:
+        return dict(self.registry.loaded_config or {})
+
+    @property
+    def machine(self) -> str:
+        return self.config.get("machine", "")
+
+    @property
+    def ram(self) -> RAMState:
+        return self.registry.ram
+
+    def entries(self) -> list[SaveStateEntry]:
+        return [se for se in self.registry.handlers]
+
+    def device(self, idstr: str, instance_id: int = 0) -> Any:
+        """The loaded state of one section (its opaque object)."""
+        for se in self.registry.handlers:
+            if se.idstr == idstr and se.instance_id == instance_id:
+                return se.opaque
+        raise KeyError(f"no section {idstr!r} instance {instance_id}")
+
+    def __repr__(self) -> str:
+        return (f"<Stream {self.path or ''} QEMU {self.qemu_version} machine={self.machine!r} "
+                f"{len(self.data)} bytes, {len(self.sections)} section pieces>")
+
+    # -- writing back -----------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The stream written again by the engine (``qemu_savevm_state``)."""
+        f = QEMUFile()
+        self.registry.ram.cursor = 0
+        self.registry.htab.cursor = 0
+        qemu_savevm_state(f, self.registry)
+        return f.getvalue()
+
+    def save(self, path: str | os.PathLike) -> None:
+        with QEMUFile.open(path, "wb") as f:
+            f.put_buffer(self.to_bytes())
+
+    # -- tracing -----------------------------------------------------------------
+    def trace_load(self) -> _trace.Tracer:
+        """Load the stream again inside a trace (a fresh registry)."""
+        with _trace.trace(self.qemu_version) as t:
+            reg = self._new_registry()
+            qemu_loadvm_state(QEMUFile(self.data), reg)
+        return t
+
+    def trace_save(self) -> _trace.Tracer:
+        with _trace.trace(self.qemu_version) as t:
+            self.to_bytes()
+        return t
+
+    # -- tables -----------------------------------------------------------------
+    def to_dataframe(self):
+        """One row per field element: section, instance, vmsd, path, index,
+        type, offset, size, value, raw."""
+        import pandas as pd
+
+        t = self.trace_load()
+        rows = [r for r in t.rows if r[2] == "field"]
+        starts = [s.offset for s in self.sections]
+        import bisect
+
+        out = []
+        for r in rows:
+            k = bisect.bisect_right(starts, r[9]) - 1
+            sec = self.sections[k] if k >= 0 else None
+            out.append((sec.idstr if sec else r[4], sec.instance_id if sec else None,
+                        sec.section_id if sec else None, r[5], r[6], r[7], r[8], r[9], r[10],
+                        r[11], r[12]))
+        df = pd.DataFrame(out, columns=["section", "instance", "section_id", "vmsd", "path",
+                                        "index", "type", "offset", "size", "value", "raw"])
+        df["index"] = df["index"].astype("Int64")
+        return df
+
+
+def load_stream(path: str | os.PathLike | bytes, descriptions: Any = None) -> Stream:
+    """Read any QEMU migration stream (a path, ``.xz`` or plain, or bytes)."""
+    data = read_source(path)
+    return Stream(data, path=None if isinstance(path, (bytes, bytearray, memoryview))
+                  else os.fspath(path), descriptions=descriptions)
