@@ -140,6 +140,7 @@ class VMStateField:
     factory: Callable[[], Any] | None = None  # makes an element when loading
     no_compress: bool = False  # JSON gave one entry per element ("index")
     attr: str | None = None  # where the value lives, if not at ``name``
+    json_name: str | None = None  # the JSON name, if not computed from ``name``
     accessor: Accessor = dc_field(init=False, repr=False)
     num_accessor: Accessor | None = dc_field(init=False, repr=False)
     size_accessor: Accessor | None = dc_field(init=False, repr=False)
@@ -194,7 +195,9 @@ class VMStateDescription:
         # JSON names: a name used twice gets "[n]" (vmfield_name_is_unique/num)
         self._json_names: dict[int, str] = {}
         for f in self.fields:
-            if names[f.name] > 1:
+            if f.json_name is not None:
+                self._json_names[id(f)] = f.json_name
+            elif names[f.name] > 1:
                 n = seen.get(f.name, 0)
                 seen[f.name] = n + 1
                 self._json_names[id(f)] = f"{f.name}[{n}]"

@@ -116,6 +116,9 @@ class SaveVMState:
     send_switchover_start: bool | None = None
     send_vmdesc: bool = True
     check_machine_name: bool = True
+    # None: iterate until every handler says it is done (QEMU's savevm path);
+    # a number: that many passes (migration decides by pending size instead)
+    iterations: int | None = None
     handlers: list[SaveStateEntry] = dc_field(default_factory=list)
     global_section_id: int = 0
     # what a load found (filled by qemu_loadvm_state)
@@ -570,7 +573,7 @@ def qemu_savevm_state_complete_precopy_non_iterable(f: QEMUFile, reg: SaveVMStat
         if reg.major >= 10 and se.vmsd is not None and se.vmsd.early_setup:
             continue
         vmstate_save(f, se, vmdesc, reg)
-        if tr and (se.vmsd is not None or (se.ops and se.ops.save_state)):
+        if tr:
             tr.qemu("vmstate_downtime_save", "non-iterable", se.idstr, se.instance_id, 0)
     _put_u8(f, tr, "EOF", QEMU_VM_EOF)
     if vmdesc is not None:
@@ -602,19 +605,25 @@ def qemu_savevm_state(f: QEMUFile, registry: SaveVMState, *, max_iterations: int
     _call(tr, "B", "qemu_savevm_state_setup", f)
     qemu_savevm_state_setup(f, reg, vmdesc)
     _call(tr, "E", "qemu_savevm_state_setup", f)
-    for _ in range(max_iterations):
+    passes = reg.iterations if reg.iterations is not None else max_iterations
+    for _ in range(passes):
         _call(tr, "B", "qemu_savevm_state_iterate", f)
         done = qemu_savevm_state_iterate(f, reg)
         _call(tr, "E", "qemu_savevm_state_iterate", f)
-        if done > 0:
+        if done > 0 and reg.iterations is None:
             break
     else:
-        raise VMStateError(f"iterative handlers did not finish in {max_iterations} passes")
+        if reg.iterations is None:
+            raise VMStateError(f"iterative handlers did not finish in {max_iterations} passes")
+    if tr:  # migration.c stops the VM here: downtime starts
+        tr.qemu("vmstate_downtime_checkpoint", "src-downtime-start")
+        tr.qemu("vmstate_downtime_checkpoint", "src-vm-stopped")
     qemu_savevm_maybe_send_switchover_start(f, reg)
     _call(tr, "B", "qemu_savevm_state_complete_precopy", f)
     qemu_savevm_state_complete_precopy(f, reg, vmdesc if reg.send_vmdesc else None)
     _call(tr, "E", "qemu_savevm_state_complete_precopy", f)
     if tr:
+        tr.qemu("vmstate_downtime_checkpoint", "src-downtime-end")
         tr.qemu("savevm_state_cleanup")
     _call(tr, "E", "qemu_savevm_state", f)
     return 0

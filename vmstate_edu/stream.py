@@ -20,14 +20,21 @@ from typing import Any
 
 from . import tracing as _trace
 from .errors import LimitExceeded, SectionError, VMStateError
-from .fields import VMStateDescription
 from .limits import LIMITS
 from .qemufile import QEMUFile
 from .ram import RAMState, ram_load, ram_write_piece
 from .savevm import (
-    QEMU_VM_COMMAND, QEMU_VM_EOF, QEMU_VM_SECTION_END, QEMU_VM_SECTION_FULL,
-    QEMU_VM_SECTION_PART, QEMU_VM_SECTION_START, QEMU_VM_VMDESCRIPTION, SaveStateEntry,
-    SaveVMHandlers, SaveVMState, qemu_loadvm_state, qemu_savevm_state)
+    QEMU_VM_EOF,
+    QEMU_VM_SECTION_END,
+    QEMU_VM_SECTION_FULL,
+    QEMU_VM_SECTION_PART,
+    QEMU_VM_SECTION_START,
+    SaveStateEntry,
+    SaveVMHandlers,
+    SaveVMState,
+    qemu_loadvm_state,
+    qemu_savevm_state,
+)
 from .vmdesc import vmsd_from_json
 
 SECTION_KINDS = {QEMU_VM_SECTION_START: "START", QEMU_VM_SECTION_PART: "PART",
@@ -98,9 +105,10 @@ class ReplayHandlers(SaveVMHandlers):
     """An iterative handler rebuilt from a stream: loading indexes its
     pieces; saving writes them again, one phase at a time."""
 
-    def __init__(self, load_piece: Any, write_piece: Any):
+    def __init__(self, load_piece: Any, write_piece: Any, iterate_ret: Any):
         self._load_piece = load_piece
         self._write_piece = write_piece
+        self._iterate_ret = iterate_ret
 
     def load_state(self, f: QEMUFile, st: Any, version_id: int) -> int:
         return self._load_piece(f, st, version_id)
@@ -111,9 +119,10 @@ class ReplayHandlers(SaveVMHandlers):
         return 0
 
     def save_live_iterate(self, f: QEMUFile, st: Any) -> int:
+        part = st.cursor
         if st.cursor < st.n_pieces - 1:
             self._next(f, st)
-        return 1 if st.cursor >= st.n_pieces - 1 else 0
+        return self._iterate_ret(st, part)
 
     def save_live_complete_precopy(self, f: QEMUFile, st: Any) -> int:
         while st.cursor < st.n_pieces:
@@ -133,6 +142,18 @@ def _ram_load_piece(f: QEMUFile, st: RAMState, version_id: int) -> int:
 
 def _ram_write_piece(f: QEMUFile, st: RAMState, k: int) -> None:
     ram_write_piece(f, st, st.pieces[k])
+
+
+def _ram_iterate_ret(st: RAMState, k: int) -> int:
+    # ram_save_iterate returns 1 once it found no dirty page left: the last PART
+    return 1 if k >= st.n_pieces - 2 else 0
+
+
+def _htab_iterate_ret(st: HTABState, k: int) -> int:
+    # htab_save_iterate: the first pass returns 0, later passes 1 when clean;
+    # no hash table (header -1) returns 1
+    hdr = st.pieces[k][0] if k < st.n_pieces else 0
+    return 1 if hdr == 0xFFFFFFFF or k > 1 else 0
 
 
 class HTABState:
@@ -274,11 +295,13 @@ class StreamRegistry(SaveVMState):
         if idstr == "ram":
             self.ram.n_pieces = 0
             return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.ram,
-                                  ops=ReplayHandlers(_ram_load_piece, _ram_write_piece),
+                                  ops=ReplayHandlers(_ram_load_piece, _ram_write_piece,
+                                                     _ram_iterate_ret),
                                   is_ram=True)
         if idstr == "spapr/htab":
             return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.htab,
-                                  ops=ReplayHandlers(_htab_load_piece, _htab_write_piece))
+                                  ops=ReplayHandlers(_htab_load_piece, _htab_write_piece,
+                                                     _htab_iterate_ret))
         dev = self._json_devices.get((idstr, instance_id))
         if self.descriptions is not None:
             vmsd = self.descriptions(idstr, instance_id, dev, self)
@@ -307,16 +330,16 @@ class StreamRegistry(SaveVMState):
     def freeze(self) -> None:
         """After a load: every entry keeps the id and version it had in the
         stream, and the options the stream showed are set for a re-save."""
-        order = {}
-        for s in self.sections:
-            order.setdefault((s.idstr, s.instance_id), len(order))
         for se in self.handlers:
             se.section_id = se.load_section_id
             se.version_id = se.load_version_id
             if se.vmsd is not None and se.vmsd.version_id != se.load_version_id and \
                     se.vmsd.version_id == 0xFFFFFFFF:
                 se.vmsd.version_id = se.load_version_id
-        self.handlers.sort(key=lambda se: order.get((se.idstr, se.instance_id), 1 << 30))
+        self.handlers = handler_order(self.sections, self.handlers)
+        self.iterations = max([sum(1 for s in self.sections if s.type == "PART" and
+                                   s.idstr == se.idstr) for se in self.handlers
+                               if se.ops is not None and se.vmsd is None] or [0])
         self.ram.n_pieces = len(self.ram.pieces)
         self.ram.cursor = 0
         cfg = self.loaded_config or {}
@@ -332,6 +355,28 @@ class StreamRegistry(SaveVMState):
             self.validate_uuid = True
         cmds = [c for c, _ in getattr(self, "loaded_commands", [])]
         self.send_switchover_start = 11 in cmds
+
+
+def handler_order(sections: list[SectionInfo], handlers: list[SaveStateEntry]
+                  ) -> list[SaveStateEntry]:
+    """QEMU's handler list, as far as a stream shows it: FULL sections in the
+    order they were written; each iterative handler (RAM, htab) placed by its
+    section id among them (ids follow registration order)."""
+    key = {(se.idstr, se.instance_id): se for se in handlers}
+    full: list[SaveStateEntry] = []
+    live: list[SaveStateEntry] = []
+    for s in sections:
+        se = key.get((s.idstr, s.instance_id))
+        if se is None or se in full or se in live:
+            continue
+        (full if s.type == "FULL" else live).append(se)
+    out = list(full)
+    for se in sorted(live, key=lambda e: e.section_id):
+        pos = next((i for i, e in enumerate(out) if e.section_id > se.section_id and
+                    e not in live), len(out))
+        out.insert(pos, se)
+    rest = [se for se in handlers if se not in out]
+    return out + rest
 
 
 # ---------------------------------------------------------------------------

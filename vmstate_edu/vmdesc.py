@@ -8,6 +8,7 @@ into a :class:`VMStateDescription` that the ordinary load loop can use.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import fields as F
@@ -123,6 +124,36 @@ def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | No
     return VMStateField(name, info=inf, flags=flags, size=size, num=count)
 
 
+_RENAMED = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def _c_names(entries: list[dict]) -> dict[int, str]:
+    """QEMU writes a C name shared by two fields as ``name[n]``
+    (``vmfield_name_num``); only the fields that existed are in the JSON,
+    usually one. The JSON cannot tell these from C names with an index
+    (``gt_timer[0]``, ``_q_ZMMReg[1]``), so: an entry ``x[n]`` is a renamed
+    ``x`` when it is the only ``x[...]`` entry, no plain ``x`` is there and
+    it is not a struct (``port.ifs[0]`` is one, in ahci),
+    when it is ``unused`` (VMSTATE_UNUSED is always so named), or when it is
+    itself an array (``env.xmm_regs[0]`` of 16 structs)."""
+    names = {e.get("name", "") for e in entries}
+    bases: dict[str, int] = {}
+    for e in entries:
+        m = _RENAMED.match(e.get("name", ""))
+        if m and "index" not in e:
+            bases[m.group(1)] = bases.get(m.group(1), 0) + 1
+    out = {}
+    for k, e in enumerate(entries):
+        m = _RENAMED.match(e.get("name", ""))
+        if not m or "index" in e:
+            continue
+        base = m.group(1)
+        single = bases[base] == 1 and base not in names and e.get("type") != "struct"
+        if single or base == "unused" or "array_len" in e:
+            out[k] = base
+    return out
+
+
 def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
                    attr_prefix: tuple[str, ...] = ()) -> VMStateDescription:
     """A description that loads what ``desc`` (``vmsd_name``, ``version``,
@@ -130,6 +161,7 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     element by element (``index``) are merged back into one array field."""
     fields: list[VMStateField] = []
     entries = desc.get("fields", [])
+    c_names = _c_names(entries)
     i = 0
     while i < len(entries):
         e = entries[i]
@@ -154,7 +186,11 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
             i = j
             continue
         sv = vmsd_from_json(e["struct"]) if "struct" in e else None
-        fields.append(_place(_field_from_json(e, sv, count), attr_prefix))
+        fld = _place(_field_from_json(e, sv, count), attr_prefix)
+        if i in c_names:
+            fld.json_name = fld.name  # storage stays under the JSON name
+            fld.name = c_names[i]
+        fields.append(fld)
         i += 1
     # A subsection shares its parent's object in QEMU; here each keeps its
     # values under its own attribute, because two subsections may use one C
