@@ -304,10 +304,11 @@ class StreamRegistry(SaveVMState):
                                                      _htab_iterate_ret))
         dev = self._json_devices.get((idstr, instance_id))
         if self.descriptions is not None:
-            vmsd = self.descriptions(idstr, instance_id, dev, self)
-            if vmsd is not None:
-                return SaveStateEntry(idstr, instance_id, 0, any_version, vmsd=vmsd,
-                                      opaque=SimpleNamespace())
+            found = self.descriptions(idstr, instance_id, dev, self)
+            if found is not None:
+                vmsd, opaque = found if isinstance(found, tuple) else (found, SimpleNamespace())
+                return SaveStateEntry(idstr, instance_id, 0, vmsd.version_id, vmsd=vmsd,
+                                      opaque=opaque)
         if dev is None:
             return None
         if "vmsd_name" not in dev:  # old-style device: a blob of "size" bytes
@@ -494,7 +495,14 @@ class Stream:
 
 
 def load_stream(path: str | os.PathLike | bytes, descriptions: Any = None) -> Stream:
-    """Read any QEMU migration stream (a path, ``.xz`` or plain, or bytes)."""
+    """Read any QEMU migration stream (a path, ``.xz`` or plain, or bytes).
+
+    ``descriptions``: None (every device through the stream's JSON), ``"arch"``
+    (CPU sections through the hand-written descriptions of
+    :mod:`vmstate_edu.arch`), or a function ``(idstr, instance_id, json_entry,
+    registry) -> vmsd | (vmsd, opaque) | None``."""
+    if descriptions == "arch":
+        from .arch import arch_descriptions as descriptions
     data = read_source(path)
     return Stream(data, path=None if isinstance(path, (bytes, bytearray, memoryview))
                   else os.fspath(path), descriptions=descriptions)
