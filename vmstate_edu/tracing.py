@@ -77,6 +77,14 @@ vmstate_downtime_load(const char *type, const char *idstr, uint32_t instance_id,
 vmstate_downtime_checkpoint(const char *checkpoint) "%s"
 '''
 
+def _arg_type(arg: str) -> str:
+    """``"const char *name"`` -> ``"const char*"``: the C type, pointer kept."""
+    arg = arg.strip()
+    m = re.search(r"\w+$", arg)
+    ctype = arg[:m.start()] if m and m.start() > 0 else arg
+    return re.sub(r"\s*\*\s*", "*", ctype.strip())
+
+
 def parse_trace_events(text: str) -> dict[str, tuple[list[str], str]]:
     """Parse trace-events lines into ``{name: (arg C types, printf format)}``."""
     out: dict[str, tuple[list[str], str]] = {}
@@ -92,7 +100,7 @@ def parse_trace_events(text: str) -> dict[str, tuple[list[str], str]]:
             continue
         name, args, fmt = m.groups()
         types = [] if args.strip() in ("", "void") else [
-            a.strip().rsplit(" ", 1)[0].replace(" *", "*").strip() for a in args.split(",")]
+            _arg_type(a) for a in args.split(",")]
         out[name] = (types, fmt.replace('\\"', '"'))
     return out
 
@@ -107,6 +115,17 @@ _SPEC = re.compile(r"%(-?\d*)(l{0,2}|z)([diuxXsp])")
 
 def _c_int(value: Any, ctype: str, conv: str) -> int:
     v = int(value)
+    # The argument is first converted to its declared type (a bool is 0/1,
+    # a uint16_t keeps 16 bits), then promoted for printf.
+    if ctype == "bool":
+        v = 1 if v else 0
+    else:
+        narrow = re.fullmatch(r"(u?)int(8|16)_t", ctype)
+        if narrow:
+            nbits = int(narrow.group(2))
+            v &= (1 << nbits) - 1
+            if not narrow.group(1) and v >= 1 << (nbits - 1):
+                v -= 1 << nbits
     if conv in "di":
         bits = 64 if "64" in ctype else 32
         v &= (1 << bits) - 1
@@ -219,6 +238,11 @@ class Tracer:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __bool__(self) -> bool:
+        # The engine tests ``if tr:``; an active tracer with no rows yet
+        # must still count as active (``__len__`` alone would make it false).
+        return True
 
     def leaves_only(self) -> list[Event]:
         return [Event(*r) for r in self.rows if r[2] in ("field", "frame")]

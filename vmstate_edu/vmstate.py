@@ -15,7 +15,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import tracing as _trace
-from .errors import HookError, LimitExceeded, SectionError, ValidationError, VMStateError
+from .errors import (
+    HookError,
+    LimitExceeded,
+    SectionError,
+    StreamTruncated,
+    ValidationError,
+    VMStateError,
+)
 from .fields import (
     VMS_ALLOC,
     VMS_ARRAY,
@@ -119,6 +126,12 @@ def _hook(fn: Any, *args: Any, what: str) -> Any:
         raise HookError(f"{what} raised {type(exc).__name__}: {exc}") from exc
 
 
+def _locate(err: VMStateError, f: QEMUFile, field: VMStateField) -> None:
+    if err.offset is None:
+        err.offset = f.tell()
+    err.add_context(field.name)
+
+
 def _ctx(err: VMStateError, field: VMStateField, i: int, is_list: bool) -> VMStateError:
     err.add_context(f"{field.name}[{i}]" if is_list else field.name)
     return err
@@ -145,7 +158,9 @@ def _desc_start(vmsd: VMStateDescription, vmdesc: Any, field: VMStateField, i: i
     or index (one entry per element), type, and the struct object."""
     inner = inner or field
     vmdesc.start_object(None)
-    vmdesc.str("name", vmsd.json_name(field))
+    # QEMU names the entry after the field it describes: for a NULL element
+    # that is the fake nullptr field (not in the list: "[-1]" if not unique)
+    vmdesc.str("name", vmsd.json_name(inner))
     if max_elems > 1:
         if vmsd_can_compress(inner):
             vmdesc.int64("array_len", max_elems)
@@ -204,8 +219,12 @@ def vmstate_save_state_v(f: QEMUFile, vmsd: VMStateDescription, opaque: Any, vmd
             if field is None:
                 continue
             if vmstate_field_exists(vmsd, field, opaque, version_id):
-                n_elems = vmstate_n_elems(opaque, field)
-                size = vmstate_size(opaque, field)
+                try:
+                    n_elems = vmstate_n_elems(opaque, field)
+                    size = vmstate_size(opaque, field)
+                except VMStateError as e:
+                    _locate(e, f, field)
+                    raise
                 if tr:
                     tr.qemu("vmstate_save_state_loop", vmsd.name, field.name, n_elems)
                 try:
@@ -235,14 +254,16 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
                 vmdesc: Any, n_elems: int, size: int, tr: Any) -> None:
     flags = field.flags
     is_list = field.is_list
+    if n_elems <= 0:
+        return  # QEMU's element loop does not run (VMSTATE_VALIDATE, empty VARRAY)
     try:
         value = field.accessor.get(opaque)
     except (AttributeError, IndexError, KeyError, TypeError):
         if field.info is vmstate_info_unused_buffer:
             value = None  # nothing behind it: QEMU writes zeros
         else:
-            raise VMStateError(f"the object has no value for field {field.name!r}",
-                               offset=f.tell(), path=None) from None
+            raise _ctx(VMStateError(f"the object has no value for field {field.name!r}",
+                                    offset=f.tell()), field, 0, False) from None
     if value is None and flags & VMS_POINTER and n_elems and size:
         raise VMStateError(f"{field.name}: NULL pointer with {n_elems} elements", offset=f.tell())
     start = field.start if is_list else 0
@@ -424,7 +445,8 @@ def vmstate_load_state(f: QEMUFile, vmsd: VMStateDescription, opaque: Any,
         if vmsd.pre_load:
             ret = _hook(vmsd.pre_load, opaque, what=f"{vmsd.name} pre_load")
             if ret:
-                raise HookError(f"{vmsd.name} pre_load failed ({ret})", offset=f.tell())
+                raise HookError(f"{vmsd.name} pre_load failed ({ret})", offset=f.tell(),
+                                errno=-ret)
         for field in vmsd.fields:
             if field is None:
                 continue
@@ -465,10 +487,14 @@ def _new_list(field: VMStateField, n: int) -> list:
 def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaque: Any,
                 version_id: int, tr: Any) -> None:
     flags = field.flags
-    n_elems = vmstate_n_elems(opaque, field)
-    size = vmstate_size(opaque, field)
+    try:
+        n_elems = vmstate_n_elems(opaque, field)
+        size = vmstate_size(opaque, field)
+    except VMStateError as e:  # a count or size over the limit: say where
+        _locate(e, f, field)
+        raise
     if flags & VMS_POINTER and flags & VMS_ALLOC:  # vmstate_handle_alloc
-        if size * vmstate_n_elems(opaque, field) and not field.is_list:
+        if size * vmstate_n_elems(opaque, field) > 0 and not field.is_list:
             field.accessor.set(opaque, bytearray(size))
     is_list = field.is_list
     cur = field.accessor.get_or_none(opaque)
@@ -505,7 +531,7 @@ def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
             seq.extend(bytes(start + n_elems - len(seq)))
         else:
             seq.extend([None] * (start + n_elems - len(seq)))
-    if (tr is None and info is not None and info.fmt
+    if (tr is None and info is not None and info.fmt and n_elems > 0
             and not flags & (VMS_STRUCT | VMS_VSTRUCT | VMS_ARRAY_OF_POINTER)):
         n = n_elems * info.width
         try:
@@ -584,12 +610,15 @@ def vmstate_subsection_load(f: QEMUFile, vmsd: VMStateDescription, opaque: Any) 
         if ln is None or ln < len(vmsd.name) + 1:
             if tr:
                 tr.qemu("vmstate_subsection_load_bad", vmsd.name, "(short)", "")
+            if ln is None:  # QEMU's peek past the end also sets the file's -EIO
+                raise StreamTruncated("stream ends inside a subsection header",
+                                      offset=f.tell())
             return 0
         raw = f.peek_buffer(ln, 2)
         if len(raw) != ln:
             if tr:
                 tr.qemu("vmstate_subsection_load_bad", vmsd.name, "(peek fail)", "")
-            return 0
+            raise StreamTruncated("stream ends inside a subsection name", offset=f.tell())
         idstr = raw.decode("latin-1")
         if not idstr.startswith(vmsd.name):
             if tr:
