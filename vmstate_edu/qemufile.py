@@ -182,6 +182,12 @@ class QEMUFile:
         return bytes(self._rbuf[pos:pos + n])
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | os.PathLike, data: bytes | bytearray | memoryview) -> None:
     """Write ``data`` to a temporary name beside ``path``, then rename it into place."""
     path = os.fspath(path)
@@ -190,6 +196,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | bytearray | memoryview) 
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:

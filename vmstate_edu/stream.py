@@ -472,8 +472,9 @@ class Stream:
 
     # -- tables -----------------------------------------------------------------
     def to_dataframe(self):
-        """One row per field element: section, instance, vmsd, path, index,
-        type, offset, size, value, raw."""
+        """One row per field element of the VMState sections (and the
+        configuration): section, instance, section_id, vmsd, path, index, type,
+        offset, size, value, raw. RAM pages are in ``ram.page_index()``."""
         import pandas as pd
 
         t = self.trace_load()
@@ -485,12 +486,19 @@ class Stream:
         for r in rows:
             k = bisect.bisect_right(starts, r[9]) - 1
             sec = self.sections[k] if k >= 0 else None
-            out.append((sec.idstr if sec else r[4], sec.instance_id if sec else None,
-                        sec.section_id if sec else None, r[5], r[6], r[7], r[8], r[9], r[10],
-                        r[11], r[12]))
+            if sec is None or r[9] >= sec.end:  # the configuration section
+                out.append((r[4] or "configuration", 0, None, r[5], r[6], r[7], r[8], r[9],
+                            r[10], r[11], r[12]))
+                continue
+            if sec.handler in ("ram", "htab"):
+                continue  # pages are indexed by ram.page_index(), not listed here
+            out.append((sec.idstr, sec.instance_id, sec.section_id, r[5], r[6], r[7], r[8],
+                        r[9], r[10], r[11], r[12]))
         df = pd.DataFrame(out, columns=["section", "instance", "section_id", "vmsd", "path",
                                         "index", "type", "offset", "size", "value", "raw"])
         df["index"] = df["index"].astype("Int64")
+        df["section_id"] = df["section_id"].astype("Int64")
+        df["instance"] = df["instance"].astype("int64")
         return df
 
 

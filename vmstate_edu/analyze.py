@@ -1,0 +1,147 @@
+"""What ``scripts/analyze-migration.py -d state|desc`` prints, from our engine.
+
+QEMU developers know analyze-migration.py's output; ``vmstate-edu analyze``
+prints the same JSON. The values come from a traced load of the stream: the
+field records of each section are walked in the order of the stream's JSON
+description and formatted as the script formats them (unsigned types as
+``0x%0Nx``, signed negatives with their decimal value, booleans, byte
+strings as spaced hex, structs as objects, subsections by their name).
+Unlike the script, it also reads streams the script crashes on (QEMU 7.2
+on aarch64 ``virt``: configuration subsections).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from typing import Any
+
+from .stream import Stream
+
+_UNSIGNED = {"uint8", "uint16", "uint32", "uint64", "uint32 equal"}
+_SIGNED = {"int8", "int16", "int32", "int32 equal", "int32 le", "int64", "int64 equal",
+           "uint8 equal", "uint16 equal"}
+
+
+class _Leaves:
+    """Field records of one section, consumed in stream order."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+        self.i = 0
+
+    def take_bytes(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n and self.i < len(self.rows):
+            raw = self.rows[self.i][12]
+            out += raw if raw is not None else b""
+            self.i += 1
+        return bytes(out)
+
+
+def _fmt(entry: dict, raw: bytes) -> Any:
+    t = entry.get("type")
+    size = int(entry.get("size", len(raw)))
+    if t == "bool":
+        return raw[:1] != b"\x00"
+    if t == "nullptr":
+        return "nullptr"
+    if t == "capability":
+        return raw[1:].decode("utf-8", "replace")
+    if t in _UNSIGNED or t in _SIGNED:
+        u = int.from_bytes(raw, "big", signed=False)
+        s = int.from_bytes(raw, "big", signed=True)
+        fmt = "0x%%0%dx" % (size * 2)
+        v = u if t in _UNSIGNED else s
+        return (fmt % u + " (%d)" % v) if v < 0 else fmt % v
+    return " ".join(f"{c:02x}" for c in raw)
+
+
+def _unfold(fields: list[dict]) -> list[dict]:
+    out = []
+    for f in fields:
+        if "array_len" not in f:
+            out.append(f)
+            continue
+        n = f["array_len"]
+        base = {k: v for k, v in f.items() if k != "array_len"}
+        for i in range(n):
+            out.append(dict(base, index=i))
+    return out
+
+
+def _struct(desc: dict, leaves: _Leaves, subs_seen: list[str]) -> OrderedDict:
+    data: OrderedDict = OrderedDict()
+    for f in _unfold(desc.get("fields", [])):
+        if f.get("type") == "struct" and "struct" in f:
+            value: Any = _struct(f["struct"], leaves, subs_seen)
+        else:
+            value = _fmt(f, leaves.take_bytes(int(f.get("size", 0))))
+        name = f["name"]
+        if name not in data:
+            data[name] = value
+        elif isinstance(data[name], list):
+            data[name].append(value)
+        else:
+            data[name] = [data[name], value]
+    for sub in desc.get("subsections", []):
+        name = sub.get("vmsd_name")
+        data[name] = _struct(sub, leaves, subs_seen)
+    return data
+
+
+def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
+    """``-d state``: one entry per section id, ``"idstr (section_id)"``."""
+    t = stream.trace_load()
+    fields = [r for r in t.rows if r[2] == "field"]
+    out: OrderedDict = OrderedDict()
+    devices = {(d.get("name"), int(d.get("instance_id", 0))): d
+               for d in (stream.vmdesc or {}).get("devices", [])}
+    k = 0
+    for sec in stream.sections:
+        key = f"{sec.idstr} ({sec.section_id})"
+        mine = []
+        while k < len(fields) and fields[k][9] < sec.end:
+            if fields[k][9] >= sec.offset:
+                mine.append(fields[k])
+            k += 1
+        if sec.handler == "ram":
+            if key not in out:
+                out[key] = OrderedDict([("section sizes", OrderedDict(
+                    (b.idstr, "0x%016x" % b.used_length) for b in stream.ram.blocks))])
+            if dump_memory:
+                out[key].update(_memory(stream, sec))
+            continue
+        if sec.handler == "htab":
+            out[key] = ""
+            continue
+        dev = devices.get((sec.idstr, sec.instance_id))
+        if dev is None:
+            out[key] = OrderedDict()
+            continue
+        out[key] = _struct(copy.deepcopy(dev), _Leaves(mine), [])
+    return out
+
+
+def _memory(stream: Stream, sec: Any) -> OrderedDict:
+    """``-m``: each page record of this piece, as the script would print it
+    (its ``-m`` crashes on Python 3; this is what it meant to print)."""
+    from .ram import RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_ZERO
+    ram = stream.ram
+    out: OrderedDict = OrderedDict()
+    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
+        if b < 0 or not (w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO)):
+            continue
+        if not (sec.offset <= (d if w & RAM_SAVE_FLAG_PAGE else sec.offset) < sec.end):
+            continue
+        name = "%s (0x%016x)" % (ram.blocks[b].idstr, w & ~0xFFF)
+        if w & RAM_SAVE_FLAG_ZERO:
+            out[name] = "Filled with 0x%02x" % d
+        else:
+            out[name] = " ".join(f"{c:02x}" for c in ram.source.view(d, d + ram.page_size))
+    return out
+
+
+def analyze_desc(stream: Stream) -> Any:
+    """``-d desc``: the stream's JSON description."""
+    return stream.vmdesc
