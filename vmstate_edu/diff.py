@@ -28,7 +28,7 @@ def diff_streams(a: Stream, b: Stream) -> dict[str, list]:
     """``changed``: (section, path, old, new); ``only_a``/``only_b``: fields in one only."""
     va, vb = field_values(a), field_values(b)
     changed, only_a, only_b = [], [], []
-    for key, (t, v) in va.items():
+    for key, (_t, v) in va.items():
         if key not in vb:
             only_a.append(_label(key))
         elif vb[key][1] != v:
