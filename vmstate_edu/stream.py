@@ -303,6 +303,11 @@ class StreamRegistry(SaveVMState):
                                   ops=ReplayHandlers(_htab_load_piece, _htab_write_piece,
                                                      _htab_iterate_ret))
         dev = self._json_devices.get((idstr, instance_id))
+        if not self._json_devices and self.descriptions is None:
+            raise SectionError(f"section '{idstr}' {instance_id}: this stream has no JSON "
+                               "description at its end (truncated?), so its devices cannot be "
+                               "decoded; pass vmdesc= from a complete stream of the same machine",
+                               path=idstr)
         if self.descriptions is not None:
             found = self.descriptions(idstr, instance_id, dev, self)
             if found is not None:
@@ -388,12 +393,14 @@ class Stream:
     """A loaded migration stream."""
 
     def __init__(self, data: bytes | memoryview, path: str | None = None,
-                 descriptions: Any = None):
+                 descriptions: Any = None, vmdesc: dict | None = None):
         self.path = path
         self.data = data
         self.descriptions = descriptions
         found = find_vmdesc(data)
         self.vmdesc_offset, self.vmdesc = found if found else (None, None)
+        if self.vmdesc is None and vmdesc is not None:
+            self.vmdesc = vmdesc  # e.g. a truncated stream, read with a whole one's JSON
         self.qemu_version = "10.0" if self.vmdesc and "configuration" in self.vmdesc else "7.2"
         self.registry = self._load()
 
@@ -502,15 +509,17 @@ class Stream:
         return df
 
 
-def load_stream(path: str | os.PathLike | bytes, descriptions: Any = None) -> Stream:
+def load_stream(path: str | os.PathLike | bytes, descriptions: Any = None,
+                vmdesc: dict | None = None) -> Stream:
     """Read any QEMU migration stream (a path, ``.xz`` or plain, or bytes).
 
     ``descriptions``: None (every device through the stream's JSON), ``"arch"``
     (CPU sections through the hand-written descriptions of
     :mod:`vmstate_edu.arch`), or a function ``(idstr, instance_id, json_entry,
-    registry) -> vmsd | (vmsd, opaque) | None``."""
+    registry) -> vmsd | (vmsd, opaque) | None``. ``vmdesc``: a JSON description to
+    use when the stream has none (a truncated stream)."""
     if descriptions == "arch":
         from .arch import arch_descriptions as descriptions
     data = read_source(path)
     return Stream(data, path=None if isinstance(path, (bytes, bytearray, memoryview))
-                  else os.fspath(path), descriptions=descriptions)
+                  else os.fspath(path), descriptions=descriptions, vmdesc=vmdesc)
