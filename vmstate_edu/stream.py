@@ -464,6 +464,24 @@ class Stream:
         with QEMUFile.open(path, "wb") as f:
             f.put_buffer(self.to_bytes())
 
+    def reload(self, data: bytes | memoryview) -> None:
+        """Load another stream into this one's objects, as a destination QEMU
+        whose machine is in this state would: ``_equal`` fields and
+        ``post_load`` checks compare with the values already here."""
+        for se in self.registry.handlers:
+            se.load_section_id = 0
+        self.registry.ram = RAMState(page_size=self.registry.page_size, materialize=False)
+        self.registry.htab = HTABState()
+        for se in self.registry.handlers:
+            if se.idstr == "ram":
+                se.opaque = self.registry.ram
+            elif se.idstr == "spapr/htab":
+                se.opaque = self.registry.htab
+        self.registry.sections = []
+        qemu_loadvm_state(QEMUFile(data), self.registry)
+        self.registry.freeze()
+        self.data = data
+
     # -- tracing -----------------------------------------------------------------
     def trace_load(self) -> _trace.Tracer:
         """Load the stream again inside a trace (a fresh registry)."""
