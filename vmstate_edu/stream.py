@@ -498,29 +498,48 @@ class Stream:
     # -- tables -----------------------------------------------------------------
     def to_dataframe(self):
         """One row per field element of the VMState sections (and the
-        configuration): section, instance, section_id, vmsd, path, index, type,
+        configuration): section, instance, section_id, vmsd, subsection (the
+        subsection the field was sent in, or None), path, index, type,
         offset, size, value, raw. RAM pages are in ``ram.page_index()``."""
         import pandas as pd
 
         t = self.trace_load()
-        rows = [r for r in t.rows if r[2] == "field"]
         starts = [s.offset for s in self.sections]
         import bisect
 
         out = []
-        for r in rows:
+        stack: list[tuple[str, bool]] = []  # (vmsd, entered as a subsection)
+        next_is_sub = False
+        for r in t.rows:
+            kind = r[2]
+            if kind == "frame":
+                if r[6] == "subsection name":
+                    next_is_sub = True
+                continue
+            if kind == "call":
+                if r[1] in ("vmstate_load_state",):
+                    if r[8] == "B":
+                        stack.append((r[6], next_is_sub))
+                        next_is_sub = False
+                    elif stack:
+                        stack.pop()
+                continue
+            if kind != "field":
+                continue
+            sub = next((name for name, is_sub in reversed(stack) if is_sub), None)
             k = bisect.bisect_right(starts, r[9]) - 1
             sec = self.sections[k] if k >= 0 else None
             if sec is None or r[9] >= sec.end:  # the configuration section
-                out.append((r[4] or "configuration", 0, None, r[5], r[6], r[7], r[8], r[9],
+                out.append((r[4] or "configuration", 0, None, r[5], sub, r[6], r[7], r[8], r[9],
                             r[10], r[11], r[12]))
                 continue
             if sec.handler in ("ram", "htab"):
                 continue  # pages are indexed by ram.page_index(), not listed here
-            out.append((sec.idstr, sec.instance_id, sec.section_id, r[5], r[6], r[7], r[8],
+            out.append((sec.idstr, sec.instance_id, sec.section_id, r[5], sub, r[6], r[7], r[8],
                         r[9], r[10], r[11], r[12]))
-        df = pd.DataFrame(out, columns=["section", "instance", "section_id", "vmsd", "path",
-                                        "index", "type", "offset", "size", "value", "raw"])
+        df = pd.DataFrame(out, columns=["section", "instance", "section_id", "vmsd",
+                                        "subsection", "path", "index", "type", "offset", "size",
+                                        "value", "raw"])
         df["index"] = df["index"].astype("Int64")
         df["section_id"] = df["section_id"].astype("Int64")
         df["instance"] = df["instance"].astype("int64")
