@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .arch.registers import register_path, stream_arch
+from .arch.registers import MODEL_ATTRIBUTES, arch_family, register_path, stream_arch
 from .errors import VMStateError
 from .fields import VMS_ARRAY_OF_POINTER, VMS_STRUCT, VMS_VSTRUCT, VMStateDescription, VMStateField
 from .info import vmstate_info_bool
@@ -144,6 +144,9 @@ def find(stream: Stream, section: str, instance: int, path_or_register: str) -> 
     if target is None and section == "cpu":
         arch = stream_arch(stream.vmdesc)
         if arch is not None:
+            model = MODEL_ATTRIBUTES.get(arch_family(arch), {}).get(path_or_register.lower())
+            if model is not None and _has_path(se.opaque, model):
+                return _model_target(se, model)
             try:
                 path, index = register_path(arch, path_or_register)
             except KeyError:
@@ -155,6 +158,23 @@ def find(stream: Stream, section: str, instance: int, path_or_register: str) -> 
         raise VMStateError(f"{section}:{instance} has no field or register {path_or_register!r}",
                            path=section)
     return target
+
+
+def _has_path(obj: Any, path: str) -> bool:
+    from .fields import Accessor
+    try:
+        Accessor(path).get(obj)
+        return True
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return False
+
+
+def _model_target(se: Any, path: str) -> Target:
+    """A register a hand-written model keeps outside the wire fields (its
+    pre_save puts it on the wire): edited as a 64-bit value."""
+    from .fields import VMStateField
+    from .info import vmstate_info_uint64
+    return Target(se.vmsd, VMStateField(path, info=vmstate_info_uint64, size=8), se.opaque, None)
 
 
 def get_value(stream: Stream, section: str, instance: int, name: str) -> Any:

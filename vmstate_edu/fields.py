@@ -11,6 +11,7 @@ attributes (``"env.gpr"``, ``"env.vfp.zregs[0]"``); where C has a
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,15 @@ class Accessor:
             return None
 
     def set(self, opaque: Any, value: Any) -> None:
-        """Store ``value``, creating intermediate namespaces as loading needs."""
+        """Store ``value``, creating intermediate namespaces as loading needs.
+        An object that cannot hold it (a list where a struct is expected, as
+        two stream fields of one name make) raises :class:`VMStateError`."""
+        try:
+            self._set(opaque, value)
+        except (AttributeError, IndexError, TypeError) as e:
+            raise VMStateError(f"cannot store {'.'.join(map(str, self.tokens))}: {e}") from None
+
+    def _set(self, opaque: Any, value: Any) -> None:
         obj = opaque
         toks = self.tokens
         if not toks:
@@ -504,9 +513,15 @@ def VMSTATE_PARTIAL_VBUFFER(name: str, size_field: str) -> VMStateField:
 VMSTATE_PARTIAL_VBUFFER_UINT32 = VMSTATE_PARTIAL_VBUFFER
 
 
+_UNUSED_IDS = itertools.count()
+
+
 def VMSTATE_UNUSED_BUFFER(test: Callable | None, version: int, size: int) -> VMStateField:
+    """Bytes QEMU no longer uses. Each keeps the bytes it read under its own
+    attribute, so a description with several re-saves each one's bytes."""
     return VMStateField("unused", info=_i.vmstate_info_unused_buffer, flags=VMS_BUFFER,
-                        size=size, version_id=version, field_exists=test)
+                        size=size, version_id=version, field_exists=test,
+                        attr=f"_unused{next(_UNUSED_IDS)}")
 
 
 def VMSTATE_UNUSED_V(version: int, size: int) -> VMStateField:

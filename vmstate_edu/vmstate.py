@@ -42,7 +42,7 @@ from .fields import (
     VMStateDescription,
     VMStateField,
 )
-from .info import vmstate_info_nullptr, vmstate_info_unused_buffer
+from .info import vmstate_info_buffer, vmstate_info_nullptr, vmstate_info_unused_buffer
 from .limits import LIMITS
 from .qemufile import QEMUFile
 
@@ -316,8 +316,10 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
                 # its own leaves; one more over its whole extent would overlap
                 if tr is not None and tr.leaves and inner.vmsd is None:
                     end = f.tell()
+                    raw = f.slice(old, end)
                     tr.leaf("field", "field_put", _fpath(tr, field), i if is_list else None,
-                            inner.info.name, old, end - old, elem, f.slice(old, end))
+                            inner.info.name, old, end - old,
+                            _wire_value(inner.info, raw) if field.attr == "" else elem, raw)
         except VMStateError as e:
             _ctx(e, field, i, is_list)
             raise
@@ -325,6 +327,13 @@ def _save_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
             _desc_end(vmdesc_loop, inner if qemu9 else field, f.tell() - old)
             if vmsd_can_compress(field):
                 vmdesc_loop = None
+
+
+def _wire_value(info: Any, raw: bytes) -> Any:
+    """What a field computed from its whole object (``attr=""``) put on the wire."""
+    if info is not None and info.fmt and len(raw) == struct.calcsize(info.fmt):
+        return struct.unpack(info.fmt, raw)[0]
+    return raw
 
 
 def _null_named(field: VMStateField) -> VMStateField:
@@ -480,6 +489,9 @@ def vmstate_load_state(f: QEMUFile, vmsd: VMStateDescription, opaque: Any,
     return 0
 
 
+_BUFFERS = (vmstate_info_buffer, vmstate_info_unused_buffer)  # ``size`` bytes each
+
+
 def _new_list(field: VMStateField, n: int) -> list:
     return [None] * n
 
@@ -487,18 +499,28 @@ def _new_list(field: VMStateField, n: int) -> list:
 def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaque: Any,
                 version_id: int, tr: Any) -> None:
     flags = field.flags
+    info = field.info
     try:
         n_elems = vmstate_n_elems(opaque, field)
         size = vmstate_size(opaque, field)
     except VMStateError as e:  # a count or size over the limit: say where
         _locate(e, f, field)
         raise
+    # Bytes the elements need at least (fixed-width types, buffers): checked
+    # against what the stream holds before anything is allocated for them.
+    need = 0
+    if info is not None and not flags & (VMS_STRUCT | VMS_VSTRUCT):
+        elem = info.width or (size if info in _BUFFERS else 0)
+        need = n_elems * (min(elem, 1) if flags & VMS_ARRAY_OF_POINTER else elem)
+    if need > f.remaining():
+        raise _ctx(StreamTruncated(f"stream ends: {n_elems} element{'s' if n_elems != 1 else ''}"
+                                   f" of {field.name} need {need} bytes, {f.remaining()} left",
+                                   offset=f.tell()), field, 0, False)
     if flags & VMS_POINTER and flags & VMS_ALLOC:  # vmstate_handle_alloc
-        if size * vmstate_n_elems(opaque, field) > 0 and not field.is_list:
+        if size * n_elems > 0 and not field.is_list:
             field.accessor.set(opaque, bytearray(size))
     is_list = field.is_list
     cur = field.accessor.get_or_none(opaque)
-    info = field.info
     if not is_list:
         if flags & (VMS_STRUCT | VMS_VSTRUCT):
             if cur is None:

@@ -56,9 +56,11 @@ def _arm() -> dict[str, tuple[str, int | None]]:
 
 
 def _ppc() -> dict[str, tuple[str, int | None]]:
+    # LR, CTR and XER travel in env.spr[] (SPR numbers 8, 9, 1); the
+    # hand-written model keeps them as env.lr/ctr/xer and copies them in pre_save
     m: dict[str, tuple[str, int | None]] = {"nip": ("env.nip", None), "pc": ("env.nip", None),
-                                             "lr": ("env.lr", None), "ctr": ("env.ctr", None),
-                                             "msr": ("env.msr", None), "xer": ("env.xer", None)}
+                                             "lr": ("env.spr", 8), "ctr": ("env.spr", 9),
+                                             "msr": ("env.msr", None), "xer": ("env.spr", 1)}
     for i in range(32):
         m[f"r{i}"] = ("env.gpr", i)
         m[f"gpr{i}"] = ("env.gpr", i)
@@ -82,6 +84,12 @@ def arch_family(arch: str) -> str:
     if a.startswith("ppc"):
         return "ppc"
     raise KeyError(arch)
+
+
+# where a hand-written model keeps a register that its pre_save copies to the wire
+MODEL_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "ppc": {"lr": "env.lr", "ctr": "env.ctr", "xer": "env.xer"},
+}
 
 
 def register_path(arch: str, name: str) -> tuple[str, int | None]:
