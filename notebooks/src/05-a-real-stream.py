@@ -1,0 +1,97 @@
+# %% [markdown]
+# # 05 · A real stream, from header to JSON
+#
+# **What you will learn here**
+# - the parts of a real QEMU 10.0 stream: header, configuration, RAM pieces, device sections,
+#   footers, EOF and the trailing JSON description;
+# - how RAM is sent (mostly zero pages) and how devices are laid out;
+# - how to analyse your own file with the same tools (`vmstate-edu analyze FILE` on the command line).
+
+# %%
+import pandas as pd
+import vmstate_edu as v
+from vmstate_edu.viz import bytemap, callchain
+from vmstate_edu.viz.qemulog import data_root, manifest
+
+case = "riscv64-virt-running"
+s = v.load_stream(data_root() / "qemu-10.0" / case / "stream.mig.xz")
+print(s)
+print(manifest("10.0", case)["save_command"][:120], "…")
+
+# %% [markdown]
+# ## Sections, in stream order
+
+# %%
+secs = pd.DataFrame([vars(x) for x in s.sections])
+secs["size"] = secs.end - secs.offset
+secs
+
+# %% [markdown]
+# ## The header and the configuration section
+# Magic `QEVM`, version 3, then `QEMU_VM_CONFIGURATION` (7) and the machine name — the only
+# section without a footer.
+
+# %%
+t = s.trace_load()
+data = bytes(s.data)
+fig = bytemap.bytemap_figure(t, 0, secs.offset.min(), data=data, title="header + configuration")
+
+# %% [markdown]
+# ## RAM
+# RAM is an *iterative* section: START (block list), PART (the pages), END. Most pages are
+# zero pages: one flag word and one fill byte instead of 4096 bytes.
+
+# %%
+kinds = pd.DataFrame(s.ram.page_index(), columns=["block", "addr", "kind", "offset"])
+kinds.groupby(["block", "kind"]).size().unstack(fill_value=0)
+
+# %% [markdown]
+# ## A device section, with its footer
+# `riscv_mtimer` is small enough to see whole: header (type 4 = FULL, section id, idstr,
+# instance, version), fields, then the footer `7e` + section id.
+
+# %%
+fig = bytemap.bytemap_figure(t, section="riscv_mtimer", data=data)
+
+# %% [markdown]
+# ## The JSON description at the end
+# After EOF (`00`) comes `06`, a be32 length and a JSON text describing every device section's
+# fields — which is how a reader without QEMU's source can still name the bytes.
+
+# %%
+print(data[s.vmdesc_offset - 6: s.vmdesc_offset + 60])
+cpu_desc = next(d for d in s.vmdesc["devices"] if d["name"] == "cpu")
+print({k: cpu_desc[k] for k in ("name", "instance_id", "vmsd_name", "version")})
+pd.DataFrame(cpu_desc["fields"][:8])
+
+# %% [markdown]
+# ## The load, as a call tree (device sections only, fields folded)
+
+# %%
+print("\n".join(callchain.call_tree_text(t, max_depth=2).splitlines()[:14]))
+
+# %% [markdown]
+# ## Your own file
+# Any stream works — from `migrate "exec:cat > f"`, or the teaching machine's own. Set `path` to
+# your file; by default we save the teaching machine to a temporary file and read it back.
+
+# %%
+import os, tempfile
+from vmstate_edu.machine import demo_machine
+
+path = None   # e.g. "/tmp/my-vm.mig"
+if path is None:
+    path = os.path.join(tempfile.mkdtemp(), "teaching.mig")
+    with open(path, "wb") as fh:
+        fh.write(demo_machine().save())
+mine = v.load_stream(path)
+print(mine)
+print("writes back identical bytes:", mine.to_bytes() == open(path, "rb").read())
+pd.DataFrame([vars(x) for x in mine.sections])[["type", "idstr", "version_id", "offset", "end"]]
+
+# %% [markdown]
+# ## Recap
+# - Header (magic, version) → configuration (no footer) → RAM START → RAM PART(s) → [10.0:
+#   switchover command] → RAM END → one FULL section per device, each with a footer → EOF → JSON.
+# - The JSON describes devices, not RAM; it lets a generic reader name every device byte.
+# - `vmstate_edu.load_stream` reads any stream and writes it back byte-identically.

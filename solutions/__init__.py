@@ -1,0 +1,1 @@
+"""Worked solutions of the exercises (used by tests/test_exercises.py)."""
