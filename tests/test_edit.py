@@ -153,3 +153,12 @@ def test_real_qemu_refuses_an_invalid_edit_naming_the_same_field():
     with pytest.raises(v.ValidationError) as ei:
         v.load_stream(data).reload(bad)
     assert ei.value.path.replace("/", ":") == "PCIBUS:nirq"
+
+
+def test_resume_falls_back_to_the_recorded_result():
+    from vmstate_edu.resume import edit_and_resume
+    rec = edit_and_resume("7.2", "riscv64-virt-running", use_qemu=False)
+    assert rec["source"].startswith("recorded on")
+    assert rec["loaded"] is True
+    assert rec["qemu_after_load"] == rec["edited"] == {"a0": 0x1234, "pc": 0x80000000}
+    assert rec["pc_after_running"] != rec["edited"]["pc"]  # the machine ran on

@@ -445,11 +445,23 @@ async def _load_session(qemu: _Qemu, sock: Path, spec: CaptureSpec) -> None:
         await _close(client)
 
 
+def _arun(coro: Any) -> Any:
+    """``asyncio.run``, also from inside a running event loop (Jupyter):
+    then the coroutine runs on a loop of its own in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _run_session(qemu: _Qemu, coro: Any) -> None:
     """Start QEMU, drive it with ``coro`` and make sure it is gone afterwards."""
     try:
         qemu.start()
-        asyncio.run(coro)
+        _arun(coro)
         if not qemu.wait(10.0):
             raise CaptureError(f"{qemu.name} QEMU did not quit")
         code = qemu.exited()

@@ -22,6 +22,7 @@ from typing import Any
 from .capture import (
     CaptureError,
     CaptureSpec,
+    _arun,
     _base_args,
     _close,
     _connect,
@@ -132,7 +133,7 @@ def load_in_qemu(stream: bytes, manifest: dict[str, Any], commands: list[str] | 
         try:
             qemu.start()
             try:
-                asyncio.run(_session(qemu, sock, commands, run_ms, timeout, result))
+                _arun(_session(qemu, sock, commands, run_ms, timeout, result))
             except CaptureError as e:
                 if qemu.wait(2.0):  # QEMU refused the stream and exited
                     result.status = "failed"
