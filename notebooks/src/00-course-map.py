@@ -20,6 +20,7 @@
 # | 05-a-real-stream | A real QEMU stream from header to JSON, and your own file |
 # | 06-traces-with-pandas | Bytes per section and type, hottest fields, diffs between snapshots |
 # | 07-loading-is-an-attack-surface | Why loading must validate, and how our loader fails safely |
+# | 08-edit-and-resume | Change a register in a real stream; real QEMU runs on with it |
 # | exercises/ | Thirteen checked exercises (`grader.check("q1", answer)`) |
 
 # %%
