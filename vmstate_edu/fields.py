@@ -150,6 +150,9 @@ class VMStateField:
     no_compress: bool = False  # JSON gave one entry per element ("index")
     attr: str | None = None  # where the value lives, if not at ``name``
     json_name: str | None = None  # the JSON name, if not computed from ``name``
+    key_vmsd: VMStateDescription | None = None  # GTree: keys saved with a description
+    key_factory: Callable[[], Any] | None = None
+    key_order: Callable[[Any], Any] | None = None  # GTree: the tree's compare, as a sort key
     accessor: Accessor = dc_field(init=False, repr=False)
     num_accessor: Accessor | None = dc_field(init=False, repr=False)
     size_accessor: Accessor | None = dc_field(init=False, repr=False)
@@ -570,6 +573,25 @@ def VMSTATE_WITH_TMP_TEST(tmp_factory: Callable, test: Callable | None,
 
 def VMSTATE_WITH_TMP(tmp_factory: Callable, vmsd: VMStateDescription) -> VMStateField:
     return VMSTATE_WITH_TMP_TEST(tmp_factory, None, vmsd)
+
+
+def VMSTATE_GTREE_V(name: str, version: int, vmsds: Sequence[VMStateDescription],
+                    key_factory: Callable | None = None, val_factory: Callable | None = None,
+                    key_order: Callable | None = None) -> VMStateField:
+    """A GTree whose keys and values are structs: ``vmsds`` is QEMU's pair
+    (value description, key description). In Python the tree is a list of
+    (key, value) pairs, saved in ``key_order`` (the tree's compare function)."""
+    val_vmsd, key_vmsd = vmsds
+    return VMStateField(name, info=_i.vmstate_info_gtree, vmsd=val_vmsd, version_id=version,
+                        flags=0, start=1, key_vmsd=key_vmsd, key_factory=key_factory,
+                        factory=val_factory, key_order=key_order)
+
+
+def VMSTATE_GTREE_DIRECT_KEY_V(name: str, version: int, val_vmsd: VMStateDescription,
+                               val_factory: Callable | None = None) -> VMStateField:
+    """A GTree keyed by integers (pointers cast to integers in C), values structs."""
+    return VMStateField(name, info=_i.vmstate_info_gtree, vmsd=val_vmsd, version_id=version,
+                        flags=0, start=0, factory=val_factory, key_order=lambda k: k)
 
 
 def VMSTATE_END_OF_LIST() -> None:

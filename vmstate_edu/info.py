@@ -299,6 +299,91 @@ def _put_qlist(f: QEMUFile, value: Any, size: int, field: Any, vmdesc: Any = Non
 vmstate_info_qlist = VMStateInfo("qlist", _get_qlist, _put_qlist)
 
 
+def _gtree_names(field: Any) -> tuple[str, str]:
+    key = field.key_vmsd.name if field.start else "direct"
+    return key, field.vmsd.name
+
+
+def _get_gtree(f: QEMUFile, cur: Any, size: int, field: Any) -> list:
+    """``get_gtree``: be32 node count, then per node 1, the key (be64 or a
+    struct), the value struct; 0 ends. Returns [(key, value), ...]."""
+    from types import SimpleNamespace
+
+    from . import tracing as _t
+    from .vmstate import vmstate_load_state
+    tr = _t.ACTIVE
+    version_id = field.version_id
+    for vmsd in ([field.key_vmsd] if field.start else []) + [field.vmsd]:
+        if version_id > vmsd.version_id or version_id < vmsd.minimum_version_id:
+            raise VMStateError(f"{vmsd.name} {'too new' if version_id > vmsd.version_id else 'too old'}",
+                               offset=f.tell())
+    key_name, val_name = _gtree_names(field)
+    o = f.tell()
+    nnodes = f.get_be32()
+    if tr is not None:
+        if tr.leaves:
+            tr.leaf("frame", "frame_get", "gtree nnodes", None, "uint32", o, 4, nnodes,
+                    f.slice(o, o + 4))
+        tr.qemu("get_gtree", field.name, key_name, val_name, nnodes)
+    out: list = []
+    while _marker(f, tr, field, len(out)):
+        if len(out) >= nnodes:
+            raise VMStateError(f"{field.name}: more nodes than the {nnodes} announced",
+                               offset=f.tell())
+        if field.start:
+            key = field.key_factory() if field.key_factory else SimpleNamespace()
+            vmstate_load_state(f, field.key_vmsd, key, version_id)
+        else:
+            o = f.tell()
+            key = f.get_be64()
+            if tr is not None and tr.leaves:
+                tr.leaf("field", "field_get", field.name + ".key", len(out), "uint64", o, 8,
+                        key, f.slice(o, o + 8))
+        val = field.factory() if field.factory else SimpleNamespace()
+        vmstate_load_state(f, field.vmsd, val, version_id)
+        out.append((key, val))
+    if len(out) != nnodes:
+        raise VMStateError(f"{field.name} inconsistent stream when loading the gtree "
+                           f"({len(out)} of {nnodes} nodes)", offset=f.tell())
+    if tr is not None:
+        tr.qemu("get_gtree_end", field.name, key_name, val_name, 0)
+    return out
+
+
+def _put_gtree(f: QEMUFile, value: Any, size: int, field: Any, vmdesc: Any = None) -> None:
+    from . import tracing as _t
+    from .vmstate import vmstate_save_state
+    tr = _t.ACTIVE
+    pairs = list(value.items() if isinstance(value, dict) else value or [])
+    if field.key_order is not None:
+        pairs.sort(key=lambda kv: field.key_order(kv[0]))
+    key_name, val_name = _gtree_names(field)
+    if tr is not None:
+        tr.qemu("put_gtree", field.name, key_name, val_name, len(pairs))
+    o = f.tell()
+    f.put_be32(len(pairs))
+    if tr is not None and tr.leaves:
+        tr.leaf("frame", "frame_put", "gtree nnodes", None, "uint32", o, 4, len(pairs),
+                f.slice(o, o + 4))
+    for i, (key, val) in enumerate(pairs):
+        _put_marker(f, tr, 1, i)
+        if field.start:
+            vmstate_save_state(f, field.key_vmsd, key, vmdesc)
+        else:
+            o = f.tell()
+            f.put_be64(key)
+            if tr is not None and tr.leaves:
+                tr.leaf("field", "field_put", field.name + ".key", i, "uint64", o, 8, key,
+                        f.slice(o, o + 8))
+        vmstate_save_state(f, field.vmsd, val, vmdesc)
+    _put_marker(f, tr, 0, len(pairs))
+    if tr is not None:
+        tr.qemu("put_gtree_end", field.name, key_name, val_name, 0)
+
+
+vmstate_info_gtree = VMStateInfo("gtree", _get_gtree, _put_gtree)
+
+
 def _get_tmp(f: QEMUFile, cur: Any, size: int, field: Any) -> Any:
     """``get_tmp`` (VMSTATE_WITH_TMP): load into a temporary object whose
     ``parent`` is the device; the description's post_load copies back."""
@@ -351,6 +436,6 @@ INFOS: dict[str, VMStateInfo] = {
         vmstate_info_int32_le, vmstate_info_float64, vmstate_info_cpudouble,
         vmstate_info_timer, vmstate_info_nullptr, vmstate_info_buffer,
         vmstate_info_unused_buffer, vmstate_info_bitmap, vmstate_info_qtailq,
-        vmstate_info_qlist, vmstate_info_tmp)
+        vmstate_info_qlist, vmstate_info_tmp, vmstate_info_gtree)
 }
 """Every info type by its QEMU name, as the stream's JSON names it."""
