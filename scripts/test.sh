@@ -13,5 +13,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 python3 -m pip install -q -e '.[test]'
-python3 -m ruff check vmstate_edu tests benchmarks scripts
+python3 -m ruff check .
 exec python3 -m pytest -q "$@"
