@@ -90,6 +90,29 @@ print("writes back identical bytes:", mine.to_bytes() == open(path, "rb").read()
 pd.DataFrame([vars(x) for x in mine.sections])[["type", "idstr", "version_id", "offset", "end"]]
 
 # %% [markdown]
+# ## QEMU's own reader, `analyze-migration.py`, on these streams
+# `vmstate-edu analyze FILE` prints the same JSON as QEMU's `scripts/analyze-migration.py -d state`
+# (the tests compare them on every committed stream). What the script does with these streams,
+# measured with each release's own script (see `data/README.md`):
+#
+# | stream | 7.2's script | 10.0's script |
+# |---|---|---|
+# | aarch64 `virt` | crashes: `Unknown section type: 5` — the configuration section's `target-page-bits` subsection | reads it (10.0 describes the configuration in the JSON) |
+# | ppc64 `pseries` | Debian's 7.2.22 reads it; upstream 7.2.0 crashes with a `KeyError` because it reads the `spapr_iommu` instance id 0x80000000 as signed (fixed in the stable branch) | reads it |
+# | `-m` (dump RAM) | crashes on Python 3 | crashes on Python 3 |
+#
+# Our reader takes the instance id unsigned and the configuration section through its own
+# description, so it reads all of them:
+
+# %%
+from vmstate_edu.analyze import analyze_state
+
+arm72 = v.load_stream(data_root() / "qemu-7.2" / "aarch64-virt-paused" / "stream.mig.xz")
+print("7.2 aarch64 configuration:", arm72.config)
+ppc = v.load_stream(data_root() / "qemu-7.2" / "ppc64-pseries-paused" / "stream.mig.xz")
+print([k for k in analyze_state(ppc) if k.startswith("spapr_iommu")])
+
+# %% [markdown]
 # ## Recap
 # - Header (magic, version) → configuration (no footer) → RAM START → RAM PART(s) → [10.0:
 #   switchover command] → RAM END → one FULL section per device, each with a footer → EOF → JSON.
