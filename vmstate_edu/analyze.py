@@ -90,9 +90,23 @@ def _struct(desc: dict, leaves: _Leaves, subs_seen: list[str]) -> OrderedDict:
     return data
 
 
+def _device_trace(stream: Stream) -> Any:
+    """A traced load of the stream whose RAM records leave no leaves (the
+    pages are indexed in ``stream.ram`` already): the device fields only."""
+    from . import tracing
+    from .qemufile import QEMUFile
+    from .savevm import qemu_loadvm_state
+
+    with tracing.trace(stream.qemu_version) as t:
+        reg = stream._new_registry()
+        reg.ram.trace_leaves = False
+        qemu_loadvm_state(QEMUFile(stream.data), reg)
+    return t
+
+
 def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
     """``-d state``: one entry per section id, ``"idstr (section_id)"``."""
-    t = stream.trace_load()
+    t = _device_trace(stream)
     fields = [r for r in t.rows if r[2] == "field"]
     out: OrderedDict = OrderedDict()
     devices = {(d.get("name"), int(d.get("instance_id", 0))): d

@@ -48,6 +48,7 @@ def extract(stream: Stream, outdir: str) -> dict[str, str]:
     ram = stream.ram
     files: dict[str, str] = {}
     used: set[str] = set()
+    records = _records_by_block(ram)
     for bi, block in enumerate(ram.blocks):
         fname = safe_name(block.idstr) + ".bin"
         while fname in used or fname in ("desc.json", "state.json", "ram-blocks.json"):
@@ -58,7 +59,7 @@ def extract(stream: Stream, outdir: str) -> dict[str, str]:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.truncate(block.used_length)
-                _write_block(fh, stream, bi)
+                _write_block(fh, stream, records.get(bi, []))
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, final)
         except BaseException:
@@ -72,17 +73,61 @@ def extract(stream: Stream, outdir: str) -> dict[str, str]:
     return files
 
 
-def _write_block(fh: Any, stream: Stream, bi: int) -> None:
+def _records_by_block(ram: Any) -> dict[int, list[tuple[int, int]]]:
+    """(word, data) of every page record, per block, in stream order (one pass)."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
+        if b >= 0 and w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
+            out.setdefault(b, []).append((w, d))
+    return out
+
+
+_IOV_MAX = 512
+
+
+def _write_block(fh: Any, stream: Stream, records: list[tuple[int, int]]) -> None:
+    """Write a block's pages at their addresses: runs of pages at consecutive
+    addresses go out in one ``pwritev``; a zero page is written only where it
+    replaces earlier data or has a non-zero fill (the file starts sparse)."""
     ram = stream.ram
     psize = ram.page_size
     src = ram.source
-    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
-        if b != bi:
-            continue
-        addr = w & ~0xFFF
+    fh.flush()
+    fd = fh.fileno()
+    written: set[int] = set()
+    bufs: list[Any] = []
+    start = nxt = -1
+
+    def flush() -> None:
+        if bufs:
+            _pwritev_all(fd, bufs, start)
+            bufs.clear()
+
+    for w, d in records:
+        addr = w & ~0xFFF & 0xFFFFFFFFFFFFFFFF
         if w & RAM_SAVE_FLAG_PAGE:
-            fh.seek(addr)
-            fh.write(src.view(d, d + psize))
-        elif w & RAM_SAVE_FLAG_ZERO and d:
-            fh.seek(addr)
-            fh.write(bytes([d]) * psize)
+            data: Any = src.view(d, d + psize)
+            written.add(addr)
+        elif d or addr in written:
+            data = bytes([d]) * psize
+        else:
+            continue
+        if addr != nxt or len(bufs) >= _IOV_MAX:
+            flush()
+            start = addr
+        bufs.append(data)
+        nxt = addr + psize
+    flush()
+
+
+def _pwritev_all(fd: int, bufs: list[Any], offset: int) -> None:
+    if not hasattr(os, "pwritev"):  # not on every platform
+        for b in bufs:
+            offset += os.pwrite(fd, b, offset)
+        return
+    total = sum(len(b) for b in bufs)
+    done = os.pwritev(fd, bufs, offset)
+    if done < total:  # a short write: finish piece by piece
+        view = memoryview(b"".join(bytes(b) for b in bufs))
+        while done < total:
+            done += os.pwrite(fd, view[done:], offset + done)

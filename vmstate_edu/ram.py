@@ -24,7 +24,7 @@ from typing import Any
 from . import tracing as _trace
 from .errors import LimitExceeded, SectionError, VMStateError
 from .limits import LIMITS
-from .qemufile import QEMUFile
+from .qemufile import _BE64, QEMUFile
 from .savevm import SaveVMHandlers
 
 RAM_SAVE_FLAG_ZERO = 0x002
@@ -42,6 +42,9 @@ FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
               RAM_SAVE_FLAG_CONTINUE: "CONTINUE", RAM_SAVE_FLAG_XBZRLE: "XBZRLE",
               RAM_SAVE_FLAG_HOOK: "HOOK", RAM_SAVE_FLAG_COMPRESS_PAGE: "COMPRESS_PAGE",
               RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
+
+
+_ADDR = ~0xFFF & 0xFFFFFFFFFFFFFFFF
 
 
 def flag_names(flags: int) -> str:
@@ -68,6 +71,7 @@ class RAMState:
     page_size: int = 4096
     pages_per_iteration: int = 64
     materialize: bool = True  # copy loaded pages into block.data (small RAM only)
+    trace_leaves: bool = True  # False: a traced load records no leaf per page record
     source: QEMUFile | None = None
     # the record log of a loaded stream (enough to write it again)
     rec_word: array = dc_field(default_factory=lambda: array("Q"))   # be64 addr|flags
@@ -212,7 +216,7 @@ class RAMSaveHandlers(SaveVMHandlers):
 def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
     """Read one section piece of RAM records up to EOS, indexing each page."""
     tr = _trace.ACTIVE
-    leaves = tr is not None and tr.leaves
+    leaves = tr is not None and tr.leaves and state.trace_leaves
     if version_id != 4:
         raise VMStateError(f"ram: unsupported version {version_id} (QEMU uses 4)",
                            offset=f.tell())
@@ -222,6 +226,9 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
     psize = state.page_size
     last = state._last_block
     while True:
+        if not leaves and last >= 0 and not (state.materialize and
+                                             state.blocks[last].data is not None):
+            _scan_continue_run(f, state, last)
         o = f.tell()
         word = f.get_be64()
         flags = word & 0xFFF
@@ -312,6 +319,49 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
     state._last_block = last
     state.pieces.append((first, len(state.rec_word)))
     return 0
+
+
+_ZERO_CONT = RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_CONTINUE
+_PAGE_CONT = RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_CONTINUE
+
+
+def _scan_continue_run(f: QEMUFile, state: RAMState, bi: int) -> None:
+    """The common case, fast: a run of ``ZERO|CONTINUE`` / ``PAGE|CONTINUE``
+    records in block ``bi``, indexed exactly as the record loop would, in one
+    tight loop (no tracing, nothing materialised). Stops before the first
+    record that is anything else, is cut short, or lies outside the block;
+    the general loop then reads (or refuses) it with its own checks."""
+    buf = f._rbuf
+    n = len(buf)
+    pos = f._pos
+    base = f.base
+    psize = state.page_size
+    used = state.blocks[bi].used_length
+    words: list[int] = []
+    datas: list[int] = []
+    room = LIMITS.max_elements * 4 - len(state.rec_word)
+    unpack = _BE64.unpack_from
+    while pos + 9 <= n and len(words) < room:
+        word = unpack(buf, pos)[0]
+        flags = word & 0xFFF
+        if flags == _ZERO_CONT:
+            if (word & _ADDR) + psize > used:
+                break
+            datas.append(buf[pos + 8])
+            pos += 9
+        elif flags == _PAGE_CONT:
+            if (word & _ADDR) + psize > used or pos + 8 + psize > n:
+                break
+            datas.append(base + pos + 8)
+            pos += 8 + psize
+        else:
+            break
+        words.append(word)
+    if words:
+        state.rec_word.extend(words)
+        state.rec_block.extend(array("i", [bi]) * len(words))
+        state.rec_data.extend(datas)
+        f._pos = pos
 
 
 def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> None:

@@ -668,7 +668,12 @@ def qemu_loadvm_section_start_full(f: QEMUFile, reg: SaveVMState, section_type: 
     if tr:
         tr.section = idstr
         tr.qemu("qemu_loadvm_state_section_startfull", section_id, idstr, instance_id, version_id)
-    se = reg.find_se(idstr, instance_id)
+    try:
+        se = reg.find_se(idstr, instance_id)
+    except VMStateError as e:  # a registry that builds entries may refuse one
+        if e.offset is None:
+            e.offset = start
+        raise
     if se is None:
         raise SectionError(f"Unknown savevm section or instance '{idstr}' {instance_id}",
                            offset=start, path=idstr)

@@ -35,7 +35,7 @@ from .savevm import (
     qemu_loadvm_state,
     qemu_savevm_state,
 )
-from .vmdesc import vmsd_from_json
+from .vmdesc import validate_vmdesc, vmsd_from_json
 
 SECTION_KINDS = {QEMU_VM_SECTION_START: "START", QEMU_VM_SECTION_PART: "PART",
                  QEMU_VM_SECTION_END: "END", QEMU_VM_SECTION_FULL: "FULL"}
@@ -91,7 +91,7 @@ def find_vmdesc(data: bytes | memoryview) -> tuple[int, dict] | None:
             if pos + 5 + ln == len(buf) and buf[pos - 1] == QEMU_VM_EOF:
                 try:
                     return lo + pos, json.loads(buf[pos + 5:].decode("latin-1"))
-                except ValueError:
+                except (ValueError, RecursionError):  # nested too deep for json
                     pass
         if len(buf) - pos > LIMITS.max_json + 5:
             return None
@@ -401,6 +401,9 @@ class Stream:
         self.vmdesc_offset, self.vmdesc = found if found else (None, None)
         if self.vmdesc is None and vmdesc is not None:
             self.vmdesc = vmdesc  # e.g. a truncated stream, read with a whole one's JSON
+        if self.vmdesc is not None:  # every reader below trusts its shape
+            validate_vmdesc(self.vmdesc, None if self.vmdesc_offset is None
+                            else self.vmdesc_offset + 5)
         self.qemu_version = "10.0" if self.vmdesc and "configuration" in self.vmdesc else "7.2"
         self.registry = self._load()
 

@@ -209,6 +209,11 @@ class Event:
         return f"Event({core})"
 
 
+_INT_COLS = ("seq", "depth", "size")
+_NULLABLE_COLS = ("offset", "index")
+_CATEGORY_COLS = ("event", "kind", "section", "vmsd", "info")
+
+
 class Tracer:
     """Collects events; the engine calls it only while it is active."""
 
@@ -263,19 +268,43 @@ class Tracer:
         return "\n".join(lines) + ("\n" if lines else "")
 
     def to_dataframe(self):
-        """All records as a pandas DataFrame (pandas is imported only here)."""
+        """All records as a pandas DataFrame (pandas is imported only here).
+        Each column is built in one pass into its final type (int64,
+        nullable Int64, categorical codes, object), with no re-conversion."""
+        import gc
+        from operator import itemgetter
+
+        import numpy as np
         import pandas as pd
 
-        cols = list(zip(*self.rows)) if self.rows else [()] * len(COLUMNS)
-        data = {name: list(col) for name, col in zip(COLUMNS, cols)}
-        df = pd.DataFrame(data, columns=list(COLUMNS))
-        for name in ("seq", "depth", "size"):
-            df[name] = df[name].astype("int64")
-        df["offset"] = df["offset"].astype("Int64")
-        df["index"] = df["index"].astype("Int64")
-        for name in ("event", "kind", "section", "vmsd", "info"):
-            df[name] = df[name].astype("category")
-        return df
+        rows = self.rows
+        n = len(rows)
+        data = {}
+        enabled = gc.isenabled()
+        gc.disable()  # millions of new objects, none cyclic: no collections midway
+        try:
+            for k, name in enumerate(COLUMNS):
+                data[name] = _column(name, list(map(itemgetter(k), rows)), n, np, pd)
+        finally:
+            if enabled:
+                gc.enable()
+        return pd.DataFrame(data, columns=list(COLUMNS))
+
+
+def _column(name: str, col: list, n: int, np: Any, pd: Any) -> Any:
+    """One DataFrame column in its final type."""
+    if name in _INT_COLS:
+        return pd.Series(np.fromiter(col, np.int64, n), dtype="int64")
+    # fromiter stores each item as one object (a tuple value stays a tuple)
+    arr = np.fromiter(col, dtype=object, count=n)
+    if name in _NULLABLE_COLS:
+        mask = np.equal(arr, None)
+        vals = np.where(mask, 0, arr).astype(np.int64)
+        return pd.Series(pd.arrays.IntegerArray(vals, mask))
+    if name in _CATEGORY_COLS:
+        codes, cats = pd.factorize(arr)  # None -> code -1 (NaN)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)))
+    return pd.Series(arr, dtype=object)
 
 
 ACTIVE: Tracer | None = None

@@ -248,3 +248,126 @@ def _union_struct(structs: list[dict]) -> VMStateDescription:
         for sub in st.get("subsections", []):
             subs.setdefault(sub.get("vmsd_name"), sub)
     return vmsd_from_json(dict(structs[0], subsections=list(subs.values())))
+
+
+# ---------------------------------------------------------------------------
+# Checking a JSON description read from a stream
+# ---------------------------------------------------------------------------
+
+def validate_vmdesc(desc: Any, offset: int | None = None) -> dict:
+    """Check that a JSON description read from a stream has the shape the
+    readers rely on (QEMU writes it; a damaged or hostile stream may not):
+    an object with an optional positive ``page_size``, a list of
+    ``devices`` (``name``, ``instance_id``, and either ``vmsd_name``/``version``/
+    ``fields``/``subsections`` or an old-style ``size``), field entries with a
+    string ``name`` and ``type``, sizes and counts within
+    :data:`~vmstate_edu.limits.LIMITS`, nesting at most ``LIMITS.max_depth``.
+    Raises :class:`~vmstate_edu.errors.SectionError` (or ``LimitExceeded``)
+    naming the JSON path; returns ``desc``."""
+    _check_obj(desc, "", offset)
+    if "page_size" in desc:
+        ps = _check_int(desc, "page_size", "", offset, 1, 1 << 30)
+        if ps & (ps - 1):
+            _bad("page_size", f"is {ps}, not a power of two", offset)
+    devices = desc.get("devices", [])
+    _check_list(devices, "devices", offset)
+    for k, dev in enumerate(devices):
+        where = f"devices[{k}]"
+        _check_obj(dev, where, offset)
+        _check_str(dev, "name", where, offset, required=True)
+        _check_int(dev, "instance_id", where, offset, 0, 0xFFFFFFFF)
+        if "vmsd_name" in dev:
+            _check_vmsd(dev, where, offset, 0)
+        else:
+            _check_int(dev, "size", where, offset, 0, _limits().max_alloc)
+    if "configuration" in desc:
+        _check_obj(desc["configuration"], "configuration", offset)
+        _check_vmsd(desc["configuration"], "configuration", offset, 0)
+    return desc
+
+
+def _limits() -> Any:
+    from .limits import LIMITS
+    return LIMITS
+
+
+def _bad(where: str, what: str, offset: int | None, limit: bool = False) -> None:
+    from .errors import LimitExceeded, SectionError
+    cls = LimitExceeded if limit else SectionError
+    raise cls(f"JSON description: {where} {what}", offset=offset, path="vmdescription")
+
+
+def _check_obj(obj: Any, where: str, offset: int | None) -> None:
+    if not isinstance(obj, dict):
+        _bad(where or "the description", f"is a {type(obj).__name__}, not an object", offset)
+
+
+def _check_list(obj: Any, where: str, offset: int | None) -> None:
+    if not isinstance(obj, list):
+        _bad(where, f"is a {type(obj).__name__}, not a list", offset)
+
+
+def _check_str(obj: dict, key: str, where: str, offset: int | None,
+               required: bool = False) -> None:
+    if key not in obj:
+        if required:
+            _bad(f"{where}.{key}", "is missing", offset)
+        return
+    if not isinstance(obj[key], str):
+        _bad(f"{where}.{key}", f"is a {type(obj[key]).__name__}, not a string", offset)
+
+
+def _check_int(obj: dict, key: str, where: str, offset: int | None, lo: int, hi: int) -> int:
+    if key not in obj:
+        return lo
+    val = obj[key]
+    name = f"{where}.{key}" if where else key
+    if not isinstance(val, int) or isinstance(val, bool):
+        _bad(name, f"is a {type(val).__name__}, not an integer", offset)
+    if val < lo:
+        _bad(name, f"is {val}, less than {lo}", offset)
+    if val > hi:
+        _bad(name, f"is {val}, more than the limit {hi}", offset, limit=True)
+    return val
+
+
+def _check_vmsd(desc: dict, where: str, offset: int | None, depth: int) -> int:
+    """One description: ``vmsd_name``, ``version``, ``fields``, ``subsections``.
+    Returns the number of elements it describes (arrays of structs multiply),
+    which may not exceed ``LIMITS.max_elements``: elements of zero bytes
+    would otherwise let a short stream ask for unbounded work."""
+    limits = _limits()
+    total = 0
+    if depth > limits.max_depth:
+        _bad(where, f"nests deeper than {limits.max_depth} descriptions", offset, limit=True)
+    _check_str(desc, "vmsd_name", where, offset)
+    _check_int(desc, "version", where, offset, 0, 0xFFFFFFFF)
+    fields = desc.get("fields", [])
+    _check_list(fields, f"{where}.fields", offset)
+    for i, e in enumerate(fields):
+        fw = f"{where}.fields[{i}]"
+        _check_obj(e, fw, offset)
+        _check_str(e, "name", fw, offset, required=True)
+        _check_str(e, "type", fw, offset)
+        _check_int(e, "size", fw, offset, 0, limits.max_alloc)
+        n = _check_int(e, "array_len", fw, offset, 0, limits.max_elements) \
+            if "array_len" in e else 1
+        _check_int(e, "index", fw, offset, 0, limits.max_elements)
+        inner = 1
+        if "struct" in e:
+            _check_obj(e["struct"], f"{fw}.struct", offset)
+            inner += _check_vmsd(e["struct"], f"{fw}.struct", offset, depth + 1)
+        if "fields" in e or "subsections" in e:  # VMSTATE_WITH_TMP: a nested description
+            inner += _check_vmsd(e, fw, offset, depth + 1)
+        total += n * inner
+        if total > limits.max_elements:
+            _bad(where, f"describes more than {limits.max_elements} elements", offset,
+                 limit=True)
+    subs = desc.get("subsections", [])
+    _check_list(subs, f"{where}.subsections", offset)
+    for i, s in enumerate(subs):
+        _check_obj(s, f"{where}.subsections[{i}]", offset)
+        total += _check_vmsd(s, f"{where}.subsections[{i}]", offset, depth + 1)
+    if total > limits.max_elements:
+        _bad(where, f"describes more than {limits.max_elements} elements", offset, limit=True)
+    return total

@@ -466,6 +466,8 @@ def vmstate_load_state(f: QEMUFile, vmsd: VMStateDescription, opaque: Any,
                 try:
                     _load_field(f, vmsd, field, opaque, version_id, tr)
                 except VMStateError as e:
+                    if e.offset is None:  # e.g. storing the value failed: where we are
+                        e.offset = f.tell()
                     if tr:
                         tr.qemu("vmstate_load_field_error", field.name, -e.errno)
                     raise
@@ -548,11 +550,20 @@ def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
     if seq is None or isinstance(seq, (bytes, tuple)):
         seq = bytearray(seq) if isinstance(seq, bytes) else list(seq or [])
         field.accessor.set(opaque, seq)
-    if len(seq) < start + n_elems:
-        if isinstance(seq, bytearray):
-            seq.extend(bytes(start + n_elems - len(seq)))
-        else:
-            seq.extend([None] * (start + n_elems - len(seq)))
+    # A list is sized up front only when the stream is known to hold its
+    # elements (need: at least a byte each); else it grows element by element.
+    grow = need < n_elems and not isinstance(seq, bytearray)
+    try:
+        if len(seq) < start + n_elems and not grow:
+            if isinstance(seq, bytearray):
+                seq.extend(bytes(start + n_elems - len(seq)))
+            else:
+                seq.extend([None] * (start + n_elems - len(seq)))
+        elif grow and len(seq) < start:
+            seq.extend([None] * (start - len(seq)))
+    except (AttributeError, TypeError):  # e.g. a struct loaded earlier under this name
+        raise _ctx(VMStateError(f"the object holds a {type(seq).__name__} where the array "
+                                f"{field.name} goes", offset=f.tell()), field, 0, False) from None
     if (tr is None and info is not None and info.fmt and n_elems > 0
             and not flags & (VMS_STRUCT | VMS_VSTRUCT | VMS_ARRAY_OF_POINTER)):
         n = n_elems * info.width
@@ -564,6 +575,8 @@ def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaq
         seq[start:start + n_elems] = struct.unpack_from(f">{n_elems}{info.fmt[1]}", f._rbuf, pos)
         return
     for i in range(n_elems):
+        if grow and start + i >= len(seq):
+            seq.append(None)
         elem = seq[start + i]
         if flags & (VMS_STRUCT | VMS_VSTRUCT) and not (
                 flags & VMS_ARRAY_OF_POINTER and elem is None and _peek_null(f)):
