@@ -218,7 +218,9 @@ class Tracer:
     """Collects events; the engine calls it only while it is active."""
 
     def __init__(self, qemu_version: str | None = None, leaves: bool = True):
-        self.rows: list[tuple] = []
+        self._items: list = []  # records without their seq, or deferred runs
+        self._rows: list[tuple] = []
+        self._done = 0
         self.depth = 0
         self.section: str | None = None
         self.vmsd: str | None = None
@@ -228,17 +230,41 @@ class Tracer:
 
     # -- what the engine calls --------------------------------------------
     def qemu(self, name: str, *args, offset: int | None = None) -> None:
-        self.rows.append((len(self.rows), name, "qemu", self.depth, self.section, self.vmsd,
-                          None, None, None, offset, 0, None, None, args))
+        self._items.append((name, "qemu", self.depth, self.section, self.vmsd,
+                            None, None, None, offset, 0, None, None, args))
 
     def leaf(self, kind: str, event: str, field: str | None, index: int | None, info: str | None,
              offset: int, size: int, value: Any, raw: bytes | None) -> None:
-        self.rows.append((len(self.rows), event, kind, self.depth, self.section, self.vmsd,
-                          field, index, info, offset, size, value, raw, ()))
+        self._items.append((event, kind, self.depth, self.section, self.vmsd,
+                            field, index, info, offset, size, value, raw, ()))
 
     def call(self, phase: str, func: str, offset: int | None, detail: str | None = None) -> None:
-        self.rows.append((len(self.rows), func, "call", self.depth, self.section, self.vmsd,
-                          detail, None, phase, offset, 0, None, None, ()))
+        self._items.append((func, "call", self.depth, self.section, self.vmsd,
+                            detail, None, phase, offset, 0, None, None, ()))
+
+    def defer(self, expand: Any) -> None:
+        """A run of fields recorded in one piece (see :mod:`vmstate_edu.plan`):
+        ``expand(emit)`` produces its records, in order, when they are read."""
+        self._items.append(expand)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """Every record as a tuple in :data:`COLUMNS` order (deferred runs are
+        expanded here, once)."""
+        if self._done < len(self._items):
+            rows = self._rows
+            append = rows.append
+
+            def emit(rec: tuple) -> None:
+                append((len(rows),) + rec)
+
+            for it in self._items[self._done:]:
+                if type(it) is tuple:
+                    append((len(rows),) + it)
+                else:
+                    it(emit)
+            self._done = len(self._items)
+        return self._rows
 
     # -- what a reader uses -------------------------------------------------
     @property

@@ -44,6 +44,7 @@ from .fields import (
 )
 from .info import vmstate_info_buffer, vmstate_info_nullptr, vmstate_info_unused_buffer
 from .limits import LIMITS
+from .plan import Run, plan
 from .qemufile import QEMUFile
 
 QEMU_VM_SUBSECTION = 0x05
@@ -215,26 +216,30 @@ def vmstate_save_state_v(f: QEMUFile, vmsd: VMStateDescription, opaque: Any, vmd
             vmdesc.str("vmsd_name", vmsd.name)
             vmdesc.int64("version", version_id)
             vmdesc.start_array("fields")
-        for field in vmsd.fields:
-            if field is None:
-                continue
-            if vmstate_field_exists(vmsd, field, opaque, version_id):
-                try:
-                    n_elems = vmstate_n_elems(opaque, field)
-                    size = vmstate_size(opaque, field)
-                except VMStateError as e:
-                    _locate(e, f, field)
-                    raise
-                if tr:
-                    tr.qemu("vmstate_save_state_loop", vmsd.name, field.name, n_elems)
-                try:
-                    _save_field(f, vmsd, field, opaque, vmdesc, n_elems, size, tr)
-                except VMStateError:
-                    if vmsd.post_save:
-                        _hook(vmsd.post_save, opaque, what=f"{vmsd.name} post_save")
-                    raise
-            elif field.flags & VMS_MUST_EXIST:
-                raise ValidationError(f"Output state validation failed: {vmsd.name}/{field.name}")
+        for step in plan(vmsd, version_id):
+            if type(step) is Run:  # plain integers: one struct call, same bytes
+                if (step.save_traced(f, opaque, vmdesc, tr, vmsd.name) if tr
+                        else step.save(f, opaque, vmdesc)):
+                    continue
+            for field in (step.fields if type(step) is Run else (step,)):
+                if vmstate_field_exists(vmsd, field, opaque, version_id):
+                    try:
+                        n_elems = vmstate_n_elems(opaque, field)
+                        size = vmstate_size(opaque, field)
+                    except VMStateError as e:
+                        _locate(e, f, field)
+                        raise
+                    if tr:
+                        tr.qemu("vmstate_save_state_loop", vmsd.name, field.name, n_elems)
+                    try:
+                        _save_field(f, vmsd, field, opaque, vmdesc, n_elems, size, tr)
+                    except VMStateError:
+                        if vmsd.post_save:
+                            _hook(vmsd.post_save, opaque, what=f"{vmsd.name} post_save")
+                        raise
+                elif field.flags & VMS_MUST_EXIST:
+                    raise ValidationError(
+                        f"Output state validation failed: {vmsd.name}/{field.name}")
         if vmdesc is not None:
             vmdesc.end_array()
         try:
@@ -456,24 +461,27 @@ def vmstate_load_state(f: QEMUFile, vmsd: VMStateDescription, opaque: Any,
             if ret:
                 raise HookError(f"{vmsd.name} pre_load failed ({ret})", offset=f.tell(),
                                 errno=-ret)
-        for field in vmsd.fields:
-            if field is None:
-                continue
-            exists = vmstate_field_exists(vmsd, field, opaque, version_id)
-            if tr:
-                tr.qemu("vmstate_load_state_field", vmsd.name, field.name, int(exists))
-            if exists:
-                try:
-                    _load_field(f, vmsd, field, opaque, version_id, tr)
-                except VMStateError as e:
-                    if e.offset is None:  # e.g. storing the value failed: where we are
-                        e.offset = f.tell()
-                    if tr:
-                        tr.qemu("vmstate_load_field_error", field.name, -e.errno)
-                    raise
-            elif field.flags & VMS_MUST_EXIST:
-                raise ValidationError(f"Input validation failed: {vmsd.name}/{field.name}",
-                                      offset=f.tell())
+        for step in plan(vmsd, version_id):
+            if type(step) is Run:  # plain integers: one struct call, same values
+                if (step.load_traced(f, opaque, tr, vmsd.name) if tr
+                        else step.load(f, opaque)):
+                    continue
+            for field in (step.fields if type(step) is Run else (step,)):
+                exists = vmstate_field_exists(vmsd, field, opaque, version_id)
+                if tr:
+                    tr.qemu("vmstate_load_state_field", vmsd.name, field.name, int(exists))
+                if exists:
+                    try:
+                        _load_field(f, vmsd, field, opaque, version_id, tr)
+                    except VMStateError as e:
+                        if e.offset is None:  # e.g. storing the value failed: where we are
+                            e.offset = f.tell()
+                        if tr:
+                            tr.qemu("vmstate_load_field_error", field.name, -e.errno)
+                        raise
+                elif field.flags & VMS_MUST_EXIST:
+                    raise ValidationError(f"Input validation failed: {vmsd.name}/{field.name}",
+                                          offset=f.tell())
         vmstate_subsection_load(f, vmsd, opaque)
         ret = 0
         if vmsd.post_load:
