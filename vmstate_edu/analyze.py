@@ -16,6 +16,7 @@ import copy
 from collections import OrderedDict
 from typing import Any
 
+from .fields import VMS_ARRAY_OF_POINTER, VMS_STRUCT
 from .stream import Stream
 
 _UNSIGNED = {"uint8", "uint16", "uint32", "uint64", "uint32 equal"}
@@ -104,8 +105,96 @@ def _device_trace(stream: Stream) -> Any:
     return t
 
 
+def _add(data: OrderedDict, name: str, value: Any) -> None:
+    """analyze-migration.py's rule: a name seen again turns into a list."""
+    if name not in data:
+        data[name] = value
+    elif isinstance(data[name], list):
+        data[name].append(value)
+    else:
+        data[name] = [data[name], value]
+
+
+def _value_raw(field: Any, value: Any) -> bytes:
+    size = field.size
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, bool):
+        return bytes([int(value)])
+    if isinstance(value, int):
+        return (value & ((1 << (8 * size)) - 1)).to_bytes(size, "big")
+    if isinstance(value, list):  # a bitmap's be64 words
+        return b"".join((w & (1 << 64) - 1).to_bytes(8, "big") for w in value)
+    if field.vmsd is not None:  # VMSTATE_WITH_TMP: the bytes its description writes
+        from .qemufile import QEMUFile
+        from .vmstate import vmstate_save_state
+        f = QEMUFile()
+        vmstate_save_state(f, field.vmsd, value)
+        return f.getvalue()
+    return b""
+
+
+def _values(vmsd: Any, obj: Any) -> OrderedDict:
+    """One device's loaded values, walked through its JSON-derived description."""
+    data: OrderedDict = OrderedDict()
+    for f in vmsd.fields:
+        name = vmsd.json_name(f)
+        val = f.accessor.get_or_none(obj)
+        elems = list(val)[f.start:f.start + f.num] if f.is_list else [val]
+        tname = f.type_name
+        for e in elems:
+            if f.flags & VMS_STRUCT:
+                _add(data, name, _values(f.vmsd, e))
+            elif tname == "bool":
+                _add(data, name, bool(e))
+            elif tname == "nullptr" or e is None and f.flags & VMS_ARRAY_OF_POINTER:
+                _add(data, name, "nullptr")
+            else:
+                _add(data, name, _fmt({"type": tname, "size": f.size}, _value_raw(f, e)))
+    for sub in vmsd.subsections:
+        if sub.needed is None or sub.needed(obj):
+            data[sub.name] = _values(sub, obj)
+    return data
+
+
 def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
-    """``-d state``: one entry per section id, ``"idstr (section_id)"``."""
+    """``-d state``: one entry per section id, ``"idstr (section_id)"``. The
+    values are those the load stored (no second pass over the stream)."""
+    entries = {(se.idstr, se.instance_id): se for se in stream.registry.handlers}
+    if not all(getattr(se.vmsd, "from_json", False) for se in entries.values()
+               if se.vmsd is not None):
+        return _analyze_from_trace(stream, dump_memory)
+    out: OrderedDict = OrderedDict()
+    for sec in stream.sections:
+        key = f"{sec.idstr} ({sec.section_id})"
+        if sec.handler == "ram":
+            if key not in out:
+                out[key] = OrderedDict([("section sizes", OrderedDict(
+                    (b.idstr, "0x%016x" % b.used_length) for b in stream.ram.blocks))])
+            if dump_memory:
+                out[key].update(_memory(stream, sec))
+            continue
+        if sec.handler == "htab":
+            out[key] = ""
+            continue
+        se = entries.get((sec.idstr, sec.instance_id))
+        if se is None or se.vmsd is None:
+            out[key] = _old_style(se)
+            continue
+        out[key] = _values(se.vmsd, se.opaque)
+    return out
+
+
+def _old_style(se: Any) -> Any:
+    data = getattr(getattr(se, "opaque", None), "data", None)
+    if data is None:
+        return OrderedDict()
+    return OrderedDict([("data", " ".join(f"{c:02x}" for c in data))])
+
+
+def _analyze_from_trace(stream: Stream, dump_memory: bool = False) -> OrderedDict:
+    """The same, from a traced load (for a stream read through hand-written
+    descriptions, whose values do not live under JSON names)."""
     t = _device_trace(stream)
     fields = [r for r in t.rows if r[2] == "field"]
     out: OrderedDict = OrderedDict()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import tempfile
 from typing import BinaryIO
 
 from .errors import StreamTruncated, VMStateError
@@ -190,6 +189,8 @@ def _umask() -> int:
 
 def write_atomic(path: str | os.PathLike, data: bytes | bytearray | memoryview) -> None:
     """Write ``data`` to a temporary name beside ``path``, then rename it into place."""
+    import tempfile  # only when writing a file (the command line starts faster)
+
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)

@@ -77,24 +77,30 @@ def read_source(path: str | os.PathLike | bytes) -> bytes | memoryview:
 
 def find_vmdesc(data: bytes | memoryview) -> tuple[int, dict] | None:
     """Locate the trailing JSON: EOF (0x00), 0x06, be32 length, JSON, end of
-    stream. Returns (offset of the 0x06 byte, parsed JSON) or None."""
+    stream. Returns (offset of the 0x06 byte, parsed JSON) or None. Looks in
+    a growing window at the end (64 KiB, 1 MiB, … up to the JSON limit), so
+    a large stream is not copied to find a small description."""
     n = len(data)
-    lo = max(0, n - LIMITS.max_json - 5)
-    buf = bytes(data[lo:]) if not isinstance(data, bytes) else data[lo:]
-    pos = len(buf)
+    limit = min(n, LIMITS.max_json + 6)
+    window = min(limit, 1 << 16)
     while True:
-        pos = buf.rfind(b"\x06", 0, pos)
-        if pos < 1:
+        lo = n - window
+        buf = bytes(data[lo:])
+        pos = len(buf)
+        while True:
+            pos = buf.rfind(b"\x06", 1, pos)
+            if pos < 1:
+                break
+            if pos + 5 <= len(buf):
+                (ln,) = struct.unpack_from(">I", buf, pos + 1)
+                if pos + 5 + ln == len(buf) and buf[pos - 1] == QEMU_VM_EOF:
+                    try:
+                        return lo + pos, json.loads(buf[pos + 5:].decode("latin-1"))
+                    except (ValueError, RecursionError):  # nested too deep for json
+                        pass
+        if window >= limit:
             return None
-        if pos + 5 <= len(buf):
-            (ln,) = struct.unpack_from(">I", buf, pos + 1)
-            if pos + 5 + ln == len(buf) and buf[pos - 1] == QEMU_VM_EOF:
-                try:
-                    return lo + pos, json.loads(buf[pos + 5:].decode("latin-1"))
-                except (ValueError, RecursionError):  # nested too deep for json
-                    pass
-        if len(buf) - pos > LIMITS.max_json + 5:
-            return None
+        window = min(limit, window * 16)
 
 
 # ---------------------------------------------------------------------------

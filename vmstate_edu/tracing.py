@@ -266,6 +266,12 @@ class Tracer:
             self._done = len(self._items)
         return self._rows
 
+    @rows.setter
+    def rows(self, rows: list[tuple]) -> None:
+        """Replace the records (e.g. rows kept from another trace)."""
+        self._items, self._rows = [], list(rows)
+        self._done = 0
+
     # -- what a reader uses -------------------------------------------------
     @property
     def events(self) -> list[Event]:
@@ -310,6 +316,9 @@ class Tracer:
         gc.disable()  # millions of new objects, none cyclic: no collections midway
         try:
             for k, name in enumerate(COLUMNS):
+                if name == "seq":  # records are numbered 0, 1, 2 … in order
+                    data[name] = pd.Series(np.arange(n, dtype=np.int64))
+                    continue
                 data[name] = _column(name, list(map(itemgetter(k), rows)), n, np, pd)
         finally:
             if enabled:
@@ -321,16 +330,19 @@ def _column(name: str, col: list, n: int, np: Any, pd: Any) -> Any:
     """One DataFrame column in its final type."""
     if name in _INT_COLS:
         return pd.Series(np.fromiter(col, np.int64, n), dtype="int64")
-    # fromiter stores each item as one object (a tuple value stays a tuple)
-    arr = np.fromiter(col, dtype=object, count=n)
-    if name in _NULLABLE_COLS:
-        mask = np.equal(arr, None)
-        vals = np.where(mask, 0, arr).astype(np.int64)
+    if name in _NULLABLE_COLS:  # offsets and indexes are never negative: -1 marks None
+        vals = np.fromiter((-1 if x is None else x for x in col), np.int64, n)
+        mask = vals == -1
+        vals[mask] = 0
         return pd.Series(pd.arrays.IntegerArray(vals, mask))
-    if name in _CATEGORY_COLS:
-        codes, cats = pd.factorize(arr)  # None -> code -1 (NaN)
+    if name in _CATEGORY_COLS:  # few distinct names: code them through a dict
+        lookup = {x: k for k, x in enumerate(x for x in set(col) if x is not None)}
+        lookup[None] = -1
+        codes = np.fromiter(map(lookup.__getitem__, col), np.int32, n)
+        cats = [x for x in lookup if x is not None]
         return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)))
-    return pd.Series(arr, dtype=object)
+    # fromiter stores each item as one object (a tuple value stays a tuple)
+    return pd.Series(np.fromiter(col, dtype=object, count=n), dtype=object)
 
 
 ACTIVE: Tracer | None = None

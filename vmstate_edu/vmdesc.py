@@ -198,8 +198,10 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     subs = [_json_subsection(s, attr_prefix) for s in desc.get("subsections", [])]
     vname = name or desc.get("vmsd_name", "?")
     version = int(desc.get("version", 0))
-    return VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
+    vmsd = VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
                               subsections=subs)
+    vmsd.from_json = True  # values live under their JSON names (see _place)
+    return vmsd
 
 
 def _attr_key(name: str) -> str:
