@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then
-    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing) \
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing) \
       >/tmp/vmstate-edu-apt.log 2>&1 || echo "warning: apt-get install failed; tests needing QEMU or Chromium will be skipped (see /tmp/vmstate-edu-apt.log)"
   fi
 fi
