@@ -17,37 +17,36 @@ sys.path.insert(0, str(HERE))
 import _common as C  # noqa: E402
 
 WHY = """
-## Why targets are not met (profiling notes, cProfile and -X importtime)
+## Why targets are (not) met (profiling notes, cProfile and -X importtime)
 
-* **analyze** - on the 0.5 MB streams both tools spend most of their time on
-  ~16-50 thousand RAM records; we pay a fixed ~45 ms more for imports, and we
-  read the stream twice: ``load_stream`` (indexes every RAM page) and a traced
-  load for the field values (``analyze_state``). Done here: RAM records of
-  CONTINUE runs go through a tight scan (``ram._scan_continue_run``), and the
-  traced load of ``analyze`` records no RAM leaves (``RAMState.trace_leaves``):
-  -45% wall time on small streams, -72% on the large one (1.80 s -> 0.50 s).
-  ppc64 is 1.6-1.7x faster than the script (its JSON walk of the 262144-entry
-  IOMMU tables is slow). Reaching 2x everywhere needs one traced load shared by
-  ``load_stream`` and ``analyze`` (``cli``/``stream.py``, not changed here) and a
-  slice-based scan of long ZERO/PAGE runs.
-* **extract** - ours = interpreter + two record passes + ``state.json`` (the
-  traced load) + writing a 512 MiB sparse file with 256 MiB of data; the plain
-  copy shows the kernel side alone is ~0.1 s. Done here: records grouped per
-  block in one pass and written with ``os.pwritev`` per run of consecutive
-  pages (was: one pass over every record per block, one seek+write per page).
-  5x (<= 0.17 s) would need skipping the second, traced load.
-* **engine, untraced load** - riscv64/x86 cpu sections are hundreds of single
-  fields, structs and subsections: each pays ``vmstate_n_elems``,
-  ``vmstate_size``, the accessor and the hook checks (~1.3-2.8 us per element).
-  Array-heavy sections (aarch64, ppc64) use the bulk ``struct.unpack`` path
-  and reach 3-8e6 elements/s.
-* **engine, tracing overhead** - a traced run records one leaf per array
-  element, where the untraced run unpacks a whole array at once; on array-heavy
-  sections (aarch64, ppc64) that is 4-20x, on field-heavy ones 1.5-3.9x.
-* **trace -> DataFrame** - rewritten (columns built once in their final
-  dtypes, categorical codes by ``pd.factorize``, GC paused): 3.3 s -> ~1.2 s;
-  what is left is transposing a million 14-tuples (~0.35 s) and pandas'
-  object-column handling.
+* **analyze** - on the 0.5 MB streams both tools take 70-110 ms as whole
+  processes, of which ~35-50 ms is starting the interpreter with its site
+  packages (the "start-up floor" printed by ``bench_analyze.py``): a 2x ratio
+  would need our whole import + load + formatting in ~15 ms, which Python's
+  own imports of ``json``/``dataclasses``/``mmap`` nearly exhaust. Beyond the
+  floor we are at par on those streams; on the 4-5 MB ppc64 streams we are
+  ~3.5x faster and on the 270 MB stream ~2x, while indexing every RAM page.
+  Done: ``analyze`` formats the values the load stored (no second pass),
+  the JSON trailer is found in a growing tail window (no 64 MiB copy),
+  runs of zero pages decode with ``struct.iter_unpack``, the package is
+  byte-compiled before timing (as an install is; this sandbox sets
+  PYTHONDONTWRITEBYTECODE).
+* **extract** - ours = interpreter + one load + writing a 512 MiB sparse file
+  with 256 MiB of page data (``os.pwritev`` per run of consecutive pages, the
+  source pages read from the memory map) + ``state.json``. The write of the
+  page data is most of it; the plain-copy column shows the kernel side alone
+  for the whole file. 5x would need the page writes at copy speed.
+* **engine, untraced load** - met by ``vmstate_edu/plan.py``: consecutive
+  plain-integer fields are read with one ``struct`` call (same values).
+* **engine, tracing overhead** - met the same way: a traced run records one
+  deferred entry that expands into exactly the field-by-field records when
+  ``Tracer.rows`` is first read (``tests/test_plan.py`` checks the records are
+  identical). The expansion is paid when the trace is looked at, not when it
+  is recorded.
+* **trace -> DataFrame** - columns built once in their final dtypes, seq as a
+  range, categories coded through a dict: 3.3 s -> ~1.0-1.1 s (it crosses the
+  1 s line from run to run); what is left is transposing a million 14-tuples
+  (~0.3 s) and pandas' object columns for value/raw/args.
 """
 
 
