@@ -42,7 +42,9 @@ WHY = """
   deferred entry that expands into exactly the field-by-field records when
   ``Tracer.rows`` is first read (``tests/test_plan.py`` checks the records are
   identical). The expansion is paid when the trace is looked at, not when it
-  is recorded.
+  is recorded: recording costs at most 2.4x an untraced load, recording and
+  then reading every record (``Tracer.rows``) 3.2-4.9x (bench_engine's
+  "+rows" column).
 * **trace -> DataFrame** - columns built once in their final dtypes, seq as a
   range, categories coded through a dict: 3.3 s -> ~1.0-1.1 s (it crosses the
   1 s line from run to run); what is left is transposing a million 14-tuples
