@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import lzma
-import re
 from functools import cache
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pytest
 
 import vmstate_edu as v
 from vmstate_edu.arch import riscv
-from vmstate_edu.tracing import parse_qemu_log
-from vmstate_edu.twin import comparable
+from vmstate_edu.twin import section_twin
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 VERSIONS = ("7.2", "10.0")
@@ -42,41 +40,14 @@ def _json_cpu(ver: str, case: str) -> dict:
     return next(d for d in s.vmdesc["devices"] if d["name"] == "cpu")
 
 
-def section_lines(lines: list[str], idstrs: set[str], side: str) -> list[str]:
-    """The lines of a (comparable) log that belong to the sections ``idstrs``:
-    save side from ``savevm_section_start X`` to ``savevm_section_end X``;
-    load side from ``qemu_loadvm_state_section_startfull N(X)`` to the next
-    ``qemu_loadvm_state_section*`` line."""
-    out: list[str] = []
-    cur: str | None = None
-    for line in lines:
-        if side == "save":
-            m = re.match(r"savevm_section_start (\S+), section_id", line)
-            if m:
-                cur = m.group(1)
-            if cur in idstrs:
-                out.append(line)
-            if line.startswith("savevm_section_end "):
-                cur = None
-        else:
-            m = re.match(r"qemu_loadvm_state_section_startfull \d+\((\S+)\)", line)
-            if m:
-                cur = m.group(1)
-            elif line.startswith("qemu_loadvm_state_section"):
-                cur = None
-            if cur in idstrs:
-                out.append(line)
-    return out
 
 
 def twin_cpu_lines(ver: str, case: str, side: str) -> tuple[list[str], list[str]]:
     """(ours, QEMU's) cpu/cpu_common lines, nothing excluded (json_only=False)."""
     s = _stream(ver, case)
     t = s.trace_load() if side == "load" else s.trace_save()
-    ours = comparable(t.qemu_log().splitlines(), None, side, json_only=False)
     text = lzma.decompress((DATA / f"qemu-{ver}" / case / f"{side}.log.xz").read_bytes())
-    real = comparable(parse_qemu_log(text.decode("latin-1")), None, side, json_only=False)
-    return section_lines(ours, CPU_SECTIONS, side), section_lines(real, CPU_SECTIONS, side)
+    return section_twin(t.qemu_log(), text.decode("latin-1"), CPU_SECTIONS, side)
 
 
 def _shape(node: dict) -> dict:

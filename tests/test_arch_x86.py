@@ -13,7 +13,7 @@ import pytest
 import vmstate_edu as v
 from vmstate_edu.arch import x86
 from vmstate_edu.tracing import parse_qemu_log
-from vmstate_edu.twin import comparable
+from vmstate_edu.twin import comparable, section_lines
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CASES = ["x86_64-pc-paused", "x86_64-pc-running", "x86_64-pc-max-running", "x86_64-q35-running"]
@@ -48,31 +48,6 @@ _LOAD_START = re.compile(r"qemu_loadvm_state_section_startfull \d+\((\S+)\) ")
 _SAVE_START = re.compile(r"savevm_section_start (\S+), ")
 
 
-def section_lines(lines: list[str], idstrs: tuple[str, ...], side: str) -> list[str]:
-    """The lines a log has for the sections named ``idstrs`` (every instance):
-    on load from ``..._startfull N(idstr)`` up to the next section; on save
-    from ``savevm_section_start idstr,`` to its ``savevm_section_end``."""
-    out: list[str] = []
-    inside = False
-    for line in lines:
-        if side == "load":
-            m = _LOAD_START.match(line)
-            if m:
-                inside = m.group(1) in idstrs
-            elif line.startswith("qemu_loadvm_state_section "):
-                inside = False
-                continue
-        else:
-            m = _SAVE_START.match(line)
-            if m:
-                inside = m.group(1) in idstrs
-            if line.startswith("vmstate_downtime_save") or line.startswith("savevm_section_skip"):
-                continue
-        if inside:
-            out.append(line)
-        if side == "save" and line.startswith("savevm_section_end "):
-            inside = False
-    return out
 
 
 def cpu_log_diff(stream: v.stream.Stream, folder: Path, side: str,

@@ -128,3 +128,39 @@ def twin_diff(ours: str, real_log: str, idstrs: set[str] | None, side: str,
         if x != y:
             diffs.append((i, x, y))
     return diffs
+
+
+def section_lines(lines: list[str], idstrs: set[str] | tuple[str, ...], side: str) -> list[str]:
+    """The lines of a log that belong to the sections ``idstrs``: save side
+    from ``savevm_section_start X`` to ``savevm_section_end X``; load side
+    from ``qemu_loadvm_state_section_startfull N(X)`` to the next
+    ``qemu_loadvm_state_section*`` line."""
+    out: list[str] = []
+    cur: str | None = None
+    for line in lines:
+        if side == "save":
+            m = re.match(r"savevm_section_start (\S+), section_id", line)
+            if m:
+                cur = m.group(1)
+            if cur in idstrs:
+                out.append(line)
+            if line.startswith("savevm_section_end "):
+                cur = None
+        else:
+            m = re.match(r"qemu_loadvm_state_section_startfull \d+\((\S+)\)", line)
+            if m:
+                cur = m.group(1)
+            elif line.startswith("qemu_loadvm_state_section"):
+                cur = None
+            if cur in idstrs:
+                out.append(line)
+    return out
+
+
+def section_twin(ours: str, real_log: str, idstrs: set[str] | tuple[str, ...],
+                 side: str) -> tuple[list[str], list[str]]:
+    """(ours, QEMU's) lines of the sections ``idstrs`` with nothing excluded:
+    what the hand-written descriptions must reproduce exactly."""
+    a = comparable(ours.splitlines(), None, side, json_only=False)
+    b = comparable(parse_qemu_log(real_log), None, side, json_only=False)
+    return section_lines(a, idstrs, side), section_lines(b, idstrs, side)
