@@ -127,3 +127,26 @@ def test_cli_error_is_one_line(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "offset" in r.stderr
+
+
+@pytest.mark.parametrize("case", ["qemu-10.0/x86_64-pc-running", "qemu-7.2/aarch64-virt-running",
+                                  "qemu-10.0/riscv64-virt-v-running"])
+def test_analyze_from_values_equals_analyze_from_a_traced_load(case):
+    """analyze walks the stored values; a stream read through the hand-written
+    CPU descriptions is walked from a traced load instead: both must agree."""
+    from vmstate_edu.analyze import analyze_state
+    data = stream_bytes(case)
+    a = analyze_state(v.load_stream(data))
+    b = analyze_state(v.load_stream(data, descriptions="arch"))
+    assert json.loads(json.dumps(a)) == json.loads(json.dumps(b))
+
+
+def test_analyze_memory_dump_lists_pages():
+    from vmstate_edu.analyze import analyze_state
+    s = v.load_stream(stream_bytes("qemu-10.0/riscv64-virt-running"))
+    ram = next(k for k in analyze_state(s, dump_memory=True) if k.startswith("ram ("))
+    mem = analyze_state(s, dump_memory=True)[ram]
+    assert mem["section sizes"]
+    zero = [k for k, val in mem.items() if val == "Filled with 0x00"]
+    data = [val for k, val in mem.items() if k != "section sizes" and val != "Filled with 0x00"]
+    assert zero and data and all(len(d.split()) == 4096 for d in data)

@@ -159,11 +159,18 @@ def _values(vmsd: Any, obj: Any) -> OrderedDict:
 
 def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
     """``-d state``: one entry per section id, ``"idstr (section_id)"``. The
-    values are those the load stored (no second pass over the stream)."""
+    values are those the load stored (no second pass over the stream); a
+    stream read through hand-written descriptions is walked from a traced load."""
     entries = {(se.idstr, se.instance_id): se for se in stream.registry.handlers}
-    if not all(getattr(se.vmsd, "from_json", False) for se in entries.values()
-               if se.vmsd is not None):
-        return _analyze_from_trace(stream, dump_memory)
+    if all(getattr(se.vmsd, "from_json", False) for se in entries.values()
+           if se.vmsd is not None):
+        def device(sec: Any) -> Any:
+            se = entries.get((sec.idstr, sec.instance_id))
+            if se is None or se.vmsd is None:
+                return _old_style(se)
+            return _values(se.vmsd, se.opaque)
+    else:
+        device = _traced_devices(stream)
     out: OrderedDict = OrderedDict()
     for sec in stream.sections:
         key = f"{sec.idstr} ({sec.section_id})"
@@ -173,15 +180,10 @@ def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
                     (b.idstr, "0x%016x" % b.used_length) for b in stream.ram.blocks))])
             if dump_memory:
                 out[key].update(_memory(stream, sec))
-            continue
-        if sec.handler == "htab":
+        elif sec.handler == "htab":
             out[key] = ""
-            continue
-        se = entries.get((sec.idstr, sec.instance_id))
-        if se is None or se.vmsd is None:
-            out[key] = _old_style(se)
-            continue
-        out[key] = _values(se.vmsd, se.opaque)
+        else:
+            out[key] = device(sec)
     return out
 
 
@@ -192,38 +194,25 @@ def _old_style(se: Any) -> Any:
     return OrderedDict([("data", " ".join(f"{c:02x}" for c in data))])
 
 
-def _analyze_from_trace(stream: Stream, dump_memory: bool = False) -> OrderedDict:
-    """The same, from a traced load (for a stream read through hand-written
-    descriptions, whose values do not live under JSON names)."""
+def _traced_devices(stream: Stream) -> Any:
+    """``section -> its entry``, from the field records of a traced load
+    walked in the order of the stream's JSON description."""
+    import bisect
+
     t = _device_trace(stream)
     fields = [r for r in t.rows if r[2] == "field"]
-    out: OrderedDict = OrderedDict()
+    offsets = [r[9] for r in fields]
     devices = {(d.get("name"), int(d.get("instance_id", 0))): d
                for d in (stream.vmdesc or {}).get("devices", [])}
-    k = 0
-    for sec in stream.sections:
-        key = f"{sec.idstr} ({sec.section_id})"
-        mine = []
-        while k < len(fields) and fields[k][9] < sec.end:
-            if fields[k][9] >= sec.offset:
-                mine.append(fields[k])
-            k += 1
-        if sec.handler == "ram":
-            if key not in out:
-                out[key] = OrderedDict([("section sizes", OrderedDict(
-                    (b.idstr, "0x%016x" % b.used_length) for b in stream.ram.blocks))])
-            if dump_memory:
-                out[key].update(_memory(stream, sec))
-            continue
-        if sec.handler == "htab":
-            out[key] = ""
-            continue
+
+    def device(sec: Any) -> Any:
         dev = devices.get((sec.idstr, sec.instance_id))
         if dev is None:
-            out[key] = OrderedDict()
-            continue
-        out[key] = _struct(copy.deepcopy(dev), _Leaves(mine), [])
-    return out
+            return OrderedDict()
+        lo, hi = bisect.bisect_left(offsets, sec.offset), bisect.bisect_left(offsets, sec.end)
+        return _struct(copy.deepcopy(dev), _Leaves(fields[lo:hi]), [])
+
+    return device
 
 
 def _memory(stream: Stream, sec: Any) -> OrderedDict:
