@@ -7,64 +7,21 @@ the state that put_cpsr / cpu_pre_save derive."""
 from __future__ import annotations
 
 import json
-import lzma
-from functools import cache
-from pathlib import Path
 
 import pytest
+from archlib import DATA, VERSIONS, save_cpu_json, twin_cpu_lines
+from archlib import arch_stream as _stream
+from archlib import json_cpu as _json_cpu
+from archlib import raw_stream as _raw
+from archlib import shape as _shape
+from archlib import subsection_names as _subsection_names
 
 import vmstate_edu as v
 from vmstate_edu.arch import arm
-from vmstate_edu.twin import section_twin
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-VERSIONS = ("7.2", "10.0")
 CASES = ("aarch64-virt-paused", "aarch64-virt-running", "aarch64-virt-max-running",
          "aarch64-virt-max-nosve-running")
 ALL = [(ver, case) for ver in VERSIONS for case in CASES]
-CPU_SECTIONS = {"cpu", "cpu_common"}
-
-
-@cache
-def _stream(ver: str, case: str) -> v.stream.Stream:
-    return v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz", descriptions="arch")
-
-
-@cache
-def _raw(ver: str, case: str) -> bytes:
-    return lzma.decompress((DATA / f"qemu-{ver}" / case / "stream.mig.xz").read_bytes())
-
-
-def _json_cpu(ver: str, case: str) -> dict:
-    s = _stream(ver, case)
-    return next(d for d in s.vmdesc["devices"] if d["name"] == "cpu")
-
-
-
-
-def twin_cpu_lines(ver: str, case: str, side: str) -> tuple[list[str], list[str]]:
-    """(ours, QEMU's) cpu/cpu_common lines, nothing excluded (json_only=False)."""
-    s = _stream(ver, case)
-    t = s.trace_load() if side == "load" else s.trace_save()
-    text = lzma.decompress((DATA / f"qemu-{ver}" / case / f"{side}.log.xz").read_bytes())
-    return section_twin(t.qemu_log(), text.decode("latin-1"), CPU_SECTIONS, side)
-
-
-def _shape(node: dict) -> dict:
-    """A description's JSON without the section's own name/instance."""
-    return {k: val for k, val in node.items() if k not in ("name", "instance_id")}
-
-
-def save_cpu_json(vmsd: v.VMStateDescription, model: object) -> dict:
-    w = v.JSONWriter()
-    w.start_object(None)
-    v.vmstate_save_state(v.QEMUFile(), vmsd, model, w)
-    w.end_object()
-    return json.loads(w.get())
-
-
-def _subsection_names(node: dict) -> list[str]:
-    return [s["vmsd_name"] for s in node.get("subsections", [])]
 
 
 def _names(node: dict) -> tuple:
