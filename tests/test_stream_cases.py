@@ -150,3 +150,33 @@ def test_analyze_memory_dump_lists_pages():
     zero = [k for k, val in mem.items() if val == "Filled with 0x00"]
     data = [val for k, val in mem.items() if k != "section sizes" and val != "Filled with 0x00"]
     assert zero and data and all(len(d.split()) == 4096 for d in data)
+
+
+@pytest.mark.parametrize("flag,name", [(0x40, "XBZRLE"), (0x100, "COMPRESS_PAGE")])
+def test_compressed_ram_pages_get_a_clear_error(flag, name):
+    data = bytearray(demo_machine().save())
+    s = v.load_stream(bytes(data))
+    # the first page record of the first PART piece: set the unsupported flag
+    part = next(sec for sec in s.sections if sec.idstr == "ram" and sec.type == "PART")
+    rec = part.offset + 5  # after the section type and id
+    data[rec + 7] = (data[rec + 7] & 0x00) | (flag & 0xFF)
+    data[rec + 6] |= flag >> 8
+    with pytest.raises(v.SectionError, match=name) as ei:
+        v.load_stream(bytes(data))
+    assert ei.value.offset == rec and ei.value.path == "ram"
+
+
+def test_multifd_flush_records_are_read_and_written_back():
+    from vmstate_edu.ram import RAM_SAVE_FLAG_MULTIFD_FLUSH
+    data = bytearray(demo_machine().save())
+    s = v.load_stream(bytes(data))
+    part = next(sec for sec in s.sections if sec.idstr == "ram" and sec.type == "PART")
+    rec = part.offset + 5
+    flush = RAM_SAVE_FLAG_MULTIFD_FLUSH.to_bytes(8, "big")
+    data[rec:rec] = flush  # QEMU 8+ may put one before the pages
+    import json as _json
+    off, desc = __import__("vmstate_edu.stream", fromlist=["find_vmdesc"]).find_vmdesc(bytes(data))
+    s2 = v.load_stream(bytes(data))
+    assert s2.to_bytes() == bytes(data)
+    assert RAM_SAVE_FLAG_MULTIFD_FLUSH in {w & 0xFFF for w in s2.ram.rec_word}
+    assert _json.dumps(desc)

@@ -28,6 +28,8 @@ class VMStateError(Exception):
     # The engine adds path components while the exception travels outwards:
     # kind "section" (an idstr), "sub" (a subsection's own name) or "field".
     def add_context(self, component: str, kind: str = "field") -> None:
+        if self._parts and self._parts[0] == (kind, component) and kind == "section":
+            return  # a handler already named its own section
         self._parts.insert(0, (kind, component))
 
     @property
