@@ -29,11 +29,14 @@ from .capture import (
     _execute,
     _Host,
     _Qemu,
+    _qemu_version,
     _quit,
     _tail,
 )
 
 QEMU_10_ROOT = Path("/opt/trixie")
+# where scripts/install-other-qemu.sh puts the other Debian release's QEMU
+OTHER_ROOTS = (Path("/opt/trixie"), Path("/opt/bookworm"))
 
 
 @dataclass
@@ -47,25 +50,54 @@ class LoadResult:
     after_run: dict[str, str] = field(default_factory=dict)
 
 
-def spec_from_manifest(manifest: dict[str, Any], qemu_root: Path | None = None) -> CaptureSpec:
-    """The machine options of a capture, for loading one of its streams again."""
-    root = manifest.get("qemu_root")
+def _release(version_line: str) -> str:
+    """``"QEMU emulator version 7.2.22 (Debian …)"`` → ``"7.2"``."""
+    m = re.search(r"version (\d+)\.(\d+)", version_line or "")
+    return f"{m.group(1)}.{m.group(2)}" if m else "?"
+
+
+def _spec(manifest: dict[str, Any], root: Path | None) -> CaptureSpec:
     bios = manifest.get("bios")
     return CaptureSpec(arch=manifest["arch"], output=Path(tempfile.gettempdir()),
                        machine=manifest.get("machine"), cpu=manifest.get("cpu"),
                        memory=manifest.get("memory"), smp=int(manifest.get("smp") or 1),
-                       qemu_root=qemu_root if qemu_root is not None else
-                       (Path(root) if root else None),
-                       bios=Path(bios) if bios else None,
+                       qemu_root=root, bios=Path(bios) if bios else None,
                        extra_args=list(manifest.get("extra_args") or []))
 
 
+def spec_from_manifest(manifest: dict[str, Any], qemu_root: Path | None = None) -> CaptureSpec:
+    """The machine options of a capture, run by a QEMU of the capture's
+    release: the one in the recorded root (a chroot) if it is there, else
+    the system's own if its version matches. Raises CaptureError otherwise
+    (a stream only loads into the release and machine type that wrote it)."""
+    want = _release(manifest.get("qemu_version", ""))
+    recorded = manifest.get("qemu_root")
+    roots: list[Path | None] = [qemu_root] if qemu_root is not None else []
+    if qemu_root is None:  # the recorded root, the system, the usual chroots
+        for r in ([Path(recorded)] if recorded else []) + [None, *OTHER_ROOTS]:
+            if r not in roots and (r is None or r.is_dir() or r == Path(recorded or "/")):
+                roots.append(r)
+    seen = []
+    for root in roots:
+        spec = _spec(manifest, root)
+        host = _Host(spec.qemu_root)
+        try:
+            binary = host.find_binary(spec.binary())
+            have = _release(_qemu_version(host, binary, 20.0))
+        except CaptureError as e:
+            seen.append(str(e))
+            continue
+        if have == want:
+            return spec
+        seen.append(f"{binary}{' in ' + str(root) if root else ''} is QEMU {have}, "
+                    f"the stream needs {want}")
+    raise CaptureError("; ".join(seen) or f"no QEMU {want}")
+
+
 def qemu_available(manifest: dict[str, Any]) -> str | None:
-    """None if the QEMU this manifest needs can run here, else the reason."""
+    """None if a QEMU of the release this manifest needs can run here, else why not."""
     try:
         spec = spec_from_manifest(manifest)
-        host = _Host(spec.qemu_root)
-        host.find_binary(spec.binary())
         if spec.bios is not None and not spec.bios.is_file():
             return f"firmware {spec.bios} is missing"
     except CaptureError as e:
