@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e .
-exec python3 -m jupyter lab notebooks/00-course-map.ipynb "$@"
+extra=()
+[ "$(id -u)" = 0 ] && extra+=(--allow-root)  # JupyterLab refuses root without it
+exec python3 -m jupyter lab "${extra[@]}" notebooks/00-course-map.ipynb "$@"
