@@ -308,3 +308,30 @@ def test_real_stream_explorer():
     e.section_picker.value = "timer"
     assert e.bytemap.start == bytemap.section_range(e.tracer, "timer")[0]
     assert FRAME_COLOR in e.bytemap.grid.value
+
+
+@pytest.mark.parametrize("arch,feature,sub,on", [
+    ("riscv64", "V (vector)", "cpu/vector", True),
+    ("riscv64", "H (hypervisor)", "cpu/hyper", False),
+    ("aarch64", "SVE", "cpu/sve", True),
+    ("ppc64", "VSX", "cpu/vsx", False),
+    ("x86_64", "MONITOR/MWAIT", "cpu/msr_ia32_misc_enable", True),
+])
+def test_cpu_feature_explorer_shows_the_subsection_change(arch, feature, sub, on):
+    pytest.importorskip("ipywidgets")
+    from vmstate_edu.viz.explorers import cpu_feature_explorer
+    x = cpu_feature_explorer("10.0", arch)
+    before = x.subsections
+    assert (sub in before) is (not on)
+    x.set_feature(feature, on)
+    assert (sub in x.subsections) is on
+    assert set(x.subsections) ^ set(before) == {sub}
+    assert sub in x.summary.value
+    x.set_feature(feature, not on)
+    assert x.subsections == before
+
+
+def test_feature_table_covers_four_architectures():
+    from vmstate_edu.features import features
+    for arch in ("riscv64", "x86_64", "aarch64", "ppc64"):
+        assert features(arch)

@@ -88,9 +88,25 @@ rx = explorers.real_stream_explorer("10.0", "x86_64-pc-running", "cpu")
 rx
 
 # %% [markdown]
+# ## Flip a CPU feature, watch a subsection appear
+# The hand-written descriptions (`vmstate_edu/arch/`) mirror `target/*/machine.c`, including
+# the `needed()` predicates. Flip a feature of a real captured CPU — RISC-V's V extension, Arm's
+# SVE, x86's MONITOR (what `-cpu max` turns on), PowerPC's VSX — and the `cpu` section sends a
+# subsection more or less (green: added, red: gone). The tests check each flip against a real
+# capture made with that `-cpu` option.
+
+# %%
+fx = explorers.cpu_feature_explorer("10.0", "riscv64")
+fx.set_feature("V (vector)", True)  # as if started with -cpu rv64,v=true
+print(fx.subsections)
+fx
+
+# %% [markdown]
 # ## Recap
 # - Every architecture sends a `cpu_common` and a `cpu` section per vCPU; the contents are
 #   whatever that target's `VMStateDescription` lists — a few dozen fields on RISC-V, hundreds of
 #   coprocessor registers on ARM, a thousand SPRs and SLB entries on PowerPC.
 # - The generic code is the same; the data (descriptions) differ. Nothing is "detected".
 # - Descriptions evolve between releases: versions bump, fields and subsections are added.
+# - Optional state travels in subsections whose `needed()` follows the CPU's features: turn V on
+#   and `cpu/vector` appears; that is the seed's "disabled features are not saved", measured.

@@ -6,7 +6,10 @@
 * :class:`SaveStepper` — step through a save (or load) record by record, the
   call stack and the byte map following;
 * :class:`RealStreamExplorer` — pick a QEMU version, a capture from
-  ``data/`` and a section, and see its bytes (uses ``vmstate_edu.load_stream``).
+  ``data/`` and a section, and see its bytes (uses ``vmstate_edu.load_stream``);
+* :class:`CPUFeatureExplorer` — flip a real CPU's features (RISC-V V/H/PMP…,
+  Arm SVE, x86 MONITOR, PowerPC AltiVec/VSX/BHRB) and watch the ``cpu``
+  subsections it sends change.
 
 Each keeps its state in plain attributes, so it can be driven and checked
 from Python; display it with ``display(x)`` or ``x.widget``.
@@ -19,8 +22,9 @@ from typing import Any
 from ._common import byte_spans, esc, rows_of, section_ranges
 from .bytemap import ByteMapWidget, bytemap_html
 
-__all__ = ["MachineExplorer", "SaveStepper", "RealStreamExplorer", "stream_sections",
-           "machine_explorer", "save_stepper", "real_stream_explorer"]
+__all__ = ["MachineExplorer", "SaveStepper", "RealStreamExplorer", "CPUFeatureExplorer",
+           "stream_sections", "machine_explorer", "save_stepper", "real_stream_explorer",
+           "cpu_feature_explorer"]
 
 
 def stream_sections(tracer: Any) -> list[dict]:
@@ -348,3 +352,92 @@ def real_stream_explorer(version: str = "10.0", case: str = "riscv64-virt-runnin
                          section: str = "cpu") -> RealStreamExplorer:
     """See :class:`RealStreamExplorer`."""
     return RealStreamExplorer(version, case, section)
+
+
+class CPUFeatureExplorer:
+    """A real CPU model (from a committed capture, through the hand-written
+    descriptions) with its feature switches (:mod:`vmstate_edu.features`):
+    flip one and see which ``cpu`` subsections the section now sends, and how
+    many bytes it takes. Every change starts again from the captured model."""
+
+    def __init__(self, qemu_version: str = "10.0", arch: str = "riscv64"):
+        import ipywidgets as W
+
+        from ..features import features
+
+        self.qemu_version = qemu_version
+        self.arch_picker = W.Dropdown(options=["riscv64", "x86_64", "aarch64", "ppc64"],
+                                      value=arch, description="CPU")
+        self.version_picker = W.Dropdown(options=["7.2", "10.0"], value=qemu_version,
+                                         description="QEMU")
+        self.boxes = W.VBox()
+        self.summary = W.HTML()
+        self._features = features
+        self.checks: dict[str, Any] = {}
+        self.captured: dict | None = None
+        self.now: dict | None = None
+        self.arch_picker.observe(lambda _c: self._load(), names="value")
+        self.version_picker.observe(lambda _c: self._load(), names="value")
+        self.widget = W.VBox([W.HBox([self.arch_picker, self.version_picker]), self.boxes,
+                              self.summary])
+        self._load()
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - notebook display
+        from IPython.display import display
+        display(self.widget)
+
+    @property
+    def arch(self) -> str:
+        return self.arch_picker.value
+
+    def _load(self) -> None:
+        import ipywidgets as W
+
+        from ..features import cpu_of, save_cpu
+
+        vmsd, cpu = cpu_of(self.arch, self.version_picker.value)
+        self.captured = save_cpu(vmsd, cpu)
+        self.checks = {}
+        for ft in self._features(self.arch):
+            cb = W.Checkbox(value=ft.get(cpu), description=f"{ft.name} ({ft.why})",
+                            layout=W.Layout(width="40em"))
+            cb.observe(lambda _c: self.update(), names="value")
+            self.checks[ft.name] = cb
+        self.boxes.children = tuple(self.checks.values())
+        self.update()
+
+    def set_feature(self, name: str, on: bool) -> None:
+        """Flip a switch from Python (as clicking its checkbox does)."""
+        self.checks[name].value = bool(on)
+
+    @property
+    def subsections(self) -> list[str]:
+        return list(self.now["subsections"]) if self.now else []
+
+    def update(self) -> None:
+        from ..features import cpu_of, save_cpu
+
+        vmsd, cpu = cpu_of(self.arch, self.version_picker.value)
+        for ft in self._features(self.arch):
+            if ft.name in self.checks and ft.get(cpu) != self.checks[ft.name].value:
+                ft.set(cpu, self.checks[ft.name].value)
+        self.now = save_cpu(vmsd, cpu)
+        before = self.captured["subsections"]
+        rows = []
+        for name in dict.fromkeys(before + self.now["subsections"]):
+            if name in self.now["subsections"] and name in before:
+                mark = ""
+            elif name in self.now["subsections"]:
+                mark = " style='color:#1a7f37;font-weight:bold'"
+            else:
+                mark = " style='color:#cf222e;text-decoration:line-through'"
+            rows.append(f"<li{mark}>{esc(name)}</li>")
+        self.summary.value = (
+            f"<b>cpu</b> section of {esc(self.arch)}, QEMU {esc(self.version_picker.value)}: "
+            f"{len(self.now['bytes'])} bytes (captured: {len(self.captured['bytes'])}); "
+            f"subsections sent:<ul>{''.join(rows)}</ul>")
+
+
+def cpu_feature_explorer(qemu_version: str = "10.0", arch: str = "riscv64") -> CPUFeatureExplorer:
+    """Flip a real CPU's features and watch its ``cpu`` subsections change."""
+    return CPUFeatureExplorer(qemu_version, arch)
