@@ -57,3 +57,16 @@ def save_cpu_json(vmsd: v.VMStateDescription, model: object) -> dict:
 
 def subsection_names(node: dict) -> list[str]:
     return [s["vmsd_name"] for s in node.get("subsections", [])]
+
+
+def fresh_stream(ver: str, case: str) -> v.stream.Stream:
+    """A private copy of a committed stream (the cached one stays untouched)."""
+    return v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz", descriptions="arch")
+
+
+def names(node: dict) -> tuple:
+    """vmsd names, field names/types/element sizes and subsections, recursively
+    (not array lengths: Arm's cpreg list length depends on the CPU model)."""
+    return (node["vmsd_name"], node["version"],
+            tuple((f["name"], f["type"], f["size"]) for f in node["fields"]),
+            tuple(names(sd) for sd in node.get("subsections", [])))

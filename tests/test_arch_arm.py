@@ -11,7 +11,9 @@ import json
 import pytest
 from archlib import DATA, VERSIONS, save_cpu_json, twin_cpu_lines
 from archlib import arch_stream as _stream
+from archlib import fresh_stream as _reloaded
 from archlib import json_cpu as _json_cpu
+from archlib import names as _names
 from archlib import raw_stream as _raw
 from archlib import shape as _shape
 from archlib import subsection_names as _subsection_names
@@ -22,19 +24,6 @@ from vmstate_edu.arch import arm
 CASES = ("aarch64-virt-paused", "aarch64-virt-running", "aarch64-virt-max-running",
          "aarch64-virt-max-nosve-running")
 ALL = [(ver, case) for ver in VERSIONS for case in CASES]
-
-
-def _names(node: dict) -> tuple:
-    """vmsd names, field names/types/element sizes and subsections, recursively
-    (not array lengths: the cpreg list length depends on the CPU model)."""
-    return (node["vmsd_name"], node["version"],
-            tuple((f["name"], f["type"], f["size"]) for f in node["fields"]),
-            tuple(_names(sd) for sd in node.get("subsections", [])))
-
-
-def _reloaded(ver: str, case: str) -> v.stream.Stream:
-    """A private copy of a stream (the cached one stays untouched)."""
-    return v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz", descriptions="arch")
 
 
 # --- every stream -----------------------------------------------------------------

@@ -3,10 +3,11 @@ the real QEMU 7.2 and 10.0 ppc64 pseries streams and their trace logs."""
 
 from __future__ import annotations
 
-import lzma
 from pathlib import Path
 
 import pytest
+from archlib import arch_stream as load
+from archlib import raw_stream as raw
 from test_arch_x86 import cpu_log_diff, cpu_save_json, strip_entry
 
 import vmstate_edu as v
@@ -17,20 +18,6 @@ CASES = ["ppc64-pseries-paused", "ppc64-pseries-running", "ppc64-pseries-970-run
          "ppc64-pseries-power8-running"]
 STREAMS = [(ver, case) for ver in ("7.2", "10.0") for case in CASES
            if (DATA / f"qemu-{ver}" / case / "stream.mig.xz").exists()]
-
-_cache: dict = {}
-
-
-def load(ver: str, case: str) -> v.stream.Stream:
-    key = (ver, case)
-    if key not in _cache:
-        _cache[key] = v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz",
-                                    descriptions="arch")
-    return _cache[key]
-
-
-def raw(ver: str, case: str) -> bytes:
-    return lzma.decompress((DATA / f"qemu-{ver}" / case / "stream.mig.xz").read_bytes())
 
 
 def json_cpu(stream: v.stream.Stream) -> dict:

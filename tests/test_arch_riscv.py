@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from archlib import DATA, VERSIONS, save_cpu_json, twin_cpu_lines
+from archlib import DATA, VERSIONS, fresh_stream, save_cpu_json, twin_cpu_lines
 from archlib import arch_stream as _stream
 from archlib import json_cpu as _json_cpu
+from archlib import names as _names
 from archlib import raw_stream as _raw
 from archlib import shape as _shape
 from archlib import subsection_names as _subsection_names
@@ -87,18 +88,6 @@ def test_matches() -> None:
 
 # --- feature switches ---------------------------------------------------------------
 
-def _reloaded(ver: str, case: str) -> riscv.RISCVCPU:
-    """A private copy of a stream's model (the cached stream stays untouched)."""
-    return v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz",
-                         descriptions="arch").device("cpu")
-
-
-def _names(node: dict) -> tuple:
-    """vmsd names, field names and subsection names, recursively."""
-    return (node["vmsd_name"], node["version"],
-            tuple((f["name"], f["type"], f["size"]) for f in node["fields"]),
-            tuple(_names(sd) for sd in node.get("subsections", [])))
-
 
 @pytest.mark.parametrize("ver", VERSIONS)
 @pytest.mark.parametrize("start,switch,value,target", [
@@ -109,7 +98,7 @@ def _names(node: dict) -> tuple:
 ])
 def test_switch_gives_the_captured_feature_set(ver: str, start: str, switch: str,
                                                value: bool, target: str) -> None:
-    cpu = _reloaded(ver, start)
+    cpu = fresh_stream(ver, start).device("cpu")
     setattr(cpu, switch, value)
     assert getattr(cpu, switch) is value
     got = save_cpu_json(riscv.vmstate_riscv_cpu(ver, 64), cpu)
@@ -121,7 +110,7 @@ def test_switch_gives_the_captured_feature_set(ver: str, start: str, switch: str
     ("has_pmp", "cpu/pmp"), ("has_debug", "cpu/debug"), ("has_envcfg", "cpu/envcfg"),
     ("has_h", "cpu/hyper")])
 def test_switch_off_drops_its_subsection(ver: str, switch: str, sub: str) -> None:
-    cpu = _reloaded(ver, "riscv64-virt-running")
+    cpu = fresh_stream(ver, "riscv64-virt-running").device("cpu")
     before = _subsection_names(_json_cpu(ver, "riscv64-virt-running"))
     setattr(cpu, switch, False)
     got = _subsection_names(save_cpu_json(riscv.vmstate_riscv_cpu(ver, 64), cpu))
@@ -129,7 +118,7 @@ def test_switch_off_drops_its_subsection(ver: str, switch: str, sub: str) -> Non
 
 
 def test_sstc_switch_10_0() -> None:
-    cpu = _reloaded("10.0", "riscv64-virt-running")
+    cpu = fresh_stream("10.0", "riscv64-virt-running").device("cpu")
     assert cpu.has_sstc and cpu.cfg.ext_sstc
     cpu.has_sstc = False
     got = _subsection_names(save_cpu_json(riscv.vmstate_riscv_cpu("10.0", 64), cpu))

@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from archlib import arch_stream as load
+from archlib import raw_stream as raw
 
 import vmstate_edu as v
 from vmstate_edu.arch import x86
@@ -21,20 +23,6 @@ STREAMS = [(ver, case) for ver in ("7.2", "10.0") for case in CASES
            if (DATA / f"qemu-{ver}" / case / "stream.mig.xz").exists()]
 CPU_IDSTRS = ("cpu_common", "cpu")
 
-_cache: dict = {}
-
-
-def load(ver: str, case: str) -> v.stream.Stream:
-    key = (ver, case)
-    if key not in _cache:
-        _cache[key] = v.load_stream(DATA / f"qemu-{ver}" / case / "stream.mig.xz",
-                                    descriptions="arch")
-    return _cache[key]
-
-
-def raw(ver: str, case: str) -> bytes:
-    return lzma.decompress((DATA / f"qemu-{ver}" / case / "stream.mig.xz").read_bytes())
-
 
 def json_cpu(stream: v.stream.Stream, name: str = "cpu") -> dict:
     return next(d for d in stream.vmdesc["devices"] if d["name"] == name)
@@ -46,8 +34,6 @@ def json_cpu(stream: v.stream.Stream, name: str = "cpu") -> dict:
 
 _LOAD_START = re.compile(r"qemu_loadvm_state_section_startfull \d+\((\S+)\) ")
 _SAVE_START = re.compile(r"savevm_section_start (\S+), ")
-
-
 
 
 def cpu_log_diff(stream: v.stream.Stream, folder: Path, side: str,
