@@ -717,9 +717,6 @@ VMSTATE_U32 = globals()["VMSTATE_UINT32"]
 VMSTATE_U64 = globals()["VMSTATE_UINT64"]
 
 
-def field_check(cond: bool, message: str) -> None:
-    if not cond:
-        raise VMStateError(message)
 
 
 __all__ = [n for n in list(globals()) if n.startswith(("VMSTATE_", "VMS_"))] + [

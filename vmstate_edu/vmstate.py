@@ -502,8 +502,6 @@ def vmstate_load_state(f: QEMUFile, vmsd: VMStateDescription, opaque: Any,
 _BUFFERS = (vmstate_info_buffer, vmstate_info_unused_buffer)  # ``size`` bytes each
 
 
-def _new_list(field: VMStateField, n: int) -> list:
-    return [None] * n
 
 
 def _load_field(f: QEMUFile, vmsd: VMStateDescription, field: VMStateField, opaque: Any,

@@ -34,7 +34,6 @@ from .capture import (
     _tail,
 )
 
-QEMU_10_ROOT = Path("/opt/trixie")
 # where scripts/install-other-qemu.sh puts the other Debian release's QEMU
 OTHER_ROOTS = (Path("/opt/trixie"), Path("/opt/bookworm"))
 
