@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import vmstate_edu as v
 from vmstate_edu.errors import VMStateError
 
-CASE_SECONDS = 5.0  # a hang guard, not a speed target: see benchmarks/
+CASE_SECONDS = 1.0  # issue 6: every case ends within a second (slowest seen ~0.1 s)
 # FUZZ_EXAMPLES=5000 FUZZ_RANDOM=1 for a longer hunt with fresh random choices
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")), deadline=None,
                     derandomize=not os.environ.get("FUZZ_RANDOM"),
