@@ -199,6 +199,20 @@ def test_course_in_the_browser(lab):
             _until(lambda: "env.regs[3]" in info.text_content(), left_ms(),
                    "the info line to name env.regs[3]")
             _until(lambda: regs.count() == 8, left_ms(), "env.regs[3]'s 8 bytes highlighted")
+            # byte -> field by mouse: hovering outlines the element, a click selects it
+            target = widget.locator(f".vm-byte[data-offset='{first + 8 * 6 + 1}']").first
+            target.scroll_into_view_if_needed()
+            target.hover()
+            hover = widget.locator(".vm-byte.vm-hover")
+            _until(lambda: hover.count() == 8, left_ms(), "env.regs[6]'s 8 bytes outlined")
+            assert set(hover.evaluate_all("els => els.map(e => e.dataset.field)")) == {
+                "env.regs[6]"}
+            target.click()
+            _until(lambda: "env.regs[6]" in info.text_content(), left_ms(),
+                   "a click to name env.regs[6] in the info line")
+            _until(lambda: regs.count() == 8 and regs.first.get_attribute("data-field")
+                   == "env.regs[6]", left_ms(), "env.regs[6]'s bytes highlighted")
+            assert box.input_value() == str(first + 8 * 6 + 1)
             widget.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "browser-bytemap.png"), full_page=False)
             assert not [e for e in errors if "vmstate" in e.lower()], errors

@@ -109,6 +109,12 @@ def test_bytemap_widget_links_both_ways(saved):
     # the offset box drives the same path
     w.offset_picker.value = pc.start + 1
     assert w.selected_span.label == "env.pc"
+    # a click in the page (the grid's traitlets) drives the same path
+    w.grid.click(regs[5].start + 1)
+    assert w.selected_span.label == "env.regs[5]" and w.offset_picker.value == regs[5].start + 1
+    assert w.grid.value.count("vm-byte vm-field vm-hl") == regs[5].end - regs[5].start
+    w.grid.click(regs[5].start + 1)  # the same byte again still counts
+    assert w.grid.clicks == 2 and w.selected_span.label == "env.regs[5]"
     # framing bytes say so
     lo = w.start
     w.select_offset(lo)

@@ -76,8 +76,9 @@ fig = bytemap.bytemap_figure(t, section="cpu", data=stream)
 
 # %% [markdown]
 # ## Both ways: field → bytes, byte → field
-# Choose a field in the drop-down: its bytes light up. Type an offset (or drag the slider):
-# the info line says which field, type and value that byte belongs to.
+# Choose a field in the drop-down: its bytes light up. Hover over a byte: every byte of its
+# element is outlined. Click a byte (or type an offset, or drag the slider): the info line
+# says which field, type and value that byte belongs to.
 
 # %%
 w = bytemap.bytemap_widget(t, section="cpu", data=stream)

@@ -7,7 +7,8 @@
   (``vm-byte``, ``vm-field`` / ``vm-frame`` / ``vm-data``, ``vm-hl`` when
   highlighted) and ``data-offset`` / ``data-field`` attributes;
 * :func:`bytemap_widget` links both ways: pick a field and its bytes light up,
-  pick a byte (offset box or slider) and its field, type and value show.
+  pick a byte (click it, or use the offset box or slider) and its field,
+  type and value show.
 
 The views read the leaf records of a trace; they never parse the stream.
 """
@@ -234,8 +235,10 @@ class ByteMapWidget:
     State a test (or a student) can read: :attr:`selected_field` (the group
     key, e.g. ``"cpu: env.regs"``), :attr:`selected_span` (the element under
     the picked byte), :attr:`highlighted_offsets`, :attr:`info_text`. Drive it
-    with :meth:`select_field` and :meth:`select_offset`, or with the controls
-    (``field_picker``, ``offset_picker``). Display it with ``display(w)`` or
+    with :meth:`select_field` and :meth:`select_offset`, with the controls
+    (``field_picker``, ``offset_picker``), or by clicking a byte of the grid
+    (``grid``, a :class:`~vmstate_edu.viz.bytegrid.ByteGrid`; hovering
+    outlines the element's bytes). Display it with ``display(w)`` or
     ``w.widget``.
     """
 
@@ -243,6 +246,8 @@ class ByteMapWidget:
                  section: str | None = None, occurrence: int = 0, data: bytes | None = None,
                  width: int = 16, max_bytes: int = 4096, title: str | None = None):
         import ipywidgets as W
+
+        from .bytegrid import ByteGrid
 
         lo, hi, owners = byte_owner_map(tracer, start, end, section=section,
                                         occurrence=occurrence)
@@ -275,7 +280,7 @@ class ByteMapWidget:
         W.jslink((self.offset_picker, "value"), (self.slider, "value"))
         self.info = W.HTML(value="<i>pick a field or a byte</i>")
         self.info.add_class("vm-info")
-        self.grid = W.HTML(value=self._html())
+        self.grid = ByteGrid(value=self._html())
         self.grid.add_class("vm-grid")
         head = W.HTML(value=f"<b>{esc(title)}</b>") if title else W.HTML(
             value=f"<b>bytes 0x{lo:x}–0x{hi:x}</b> ({hi - lo} bytes; grey hatched = framing)")
@@ -284,6 +289,7 @@ class ByteMapWidget:
         self.widget.add_class("vm-bytemap-widget")
         self.field_picker.observe(self._on_field, names="value")
         self.offset_picker.observe(self._on_offset, names="value")
+        self.grid.observe(self._on_click, names="clicks")
 
     # -- the two directions --------------------------------------------------
     def select_field(self, group: str | None) -> frozenset[int]:
@@ -373,6 +379,10 @@ class ByteMapWidget:
     def _on_offset(self, change: dict) -> None:
         if not self._busy:
             self.select_offset(int(change["new"]))
+
+    def _on_click(self, change: dict) -> None:
+        if not self._busy and self.start <= self.grid.clicked < self.end:
+            self.select_offset(self.grid.clicked)
 
     def _html(self) -> str:
         return _render_html(self.start, self.end, self.owners, self.colours, self.data,
