@@ -323,7 +323,8 @@ class Tracer:
         finally:
             if enabled:
                 gc.enable()
-        return pd.DataFrame(data, columns=list(COLUMNS))
+        # the columns are fresh: let the frame own them instead of copying each
+        return pd.DataFrame(data, columns=list(COLUMNS), copy=False)
 
 
 def _column(name: str, col: list, n: int, np: Any, pd: Any) -> Any:
