@@ -281,22 +281,31 @@ class StreamRegistry(SaveVMState):
         self.page_size = page_size
         self.descriptions = descriptions
         self.sections: list[SectionInfo] = []
-        self._json_devices: dict[tuple[str, int], dict] = {}
+        # a name and instance may occur more than once (QEMU 7.2's isapc has two
+        # "isa-ide" 0): the n-th FULL section of a key takes its n-th JSON entry
+        self._json_devices: dict[tuple[str, int], list[dict]] = {}
         for dev in self.vmdesc_json.get("devices", []):
-            self._json_devices[(dev.get("name"), int(dev.get("instance_id", 0)))] = dev
+            key = (dev.get("name"), int(dev.get("instance_id", 0)))
+            self._json_devices.setdefault(key, []).append(dev)
+        self._full_loaded: set[int] = set()  # id() of entries a FULL section has filled
         self.ram = RAMState(page_size=page_size, materialize=False)
         self.htab = HTABState()
 
     def find_se(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
-        se = super().find_se(idstr, instance_id)
-        if se is not None:
-            return se
-        se = self._make_entry(idstr, instance_id)
+        """The entry for the next section of ``idstr``/``instance_id``: an
+        existing one no FULL section has filled yet, else a new one."""
+        same = [se for se in self.handlers if se.idstr == idstr and
+                instance_id in (se.instance_id, se.alias_id)]
+        for se in same:
+            if id(se) not in self._full_loaded:
+                return se
+        se = self._make_entry(idstr, instance_id, len(same))
         if se is not None:
             self.handlers.append(se)
         return se
 
-    def _make_entry(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
+    def _make_entry(self, idstr: str, instance_id: int, nth: int = 0
+                    ) -> SaveStateEntry | None:
         any_version = 0xFFFFFFFF
         if idstr == "ram":
             self.ram.n_pieces = 0
@@ -308,7 +317,8 @@ class StreamRegistry(SaveVMState):
             return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.htab,
                                   ops=ReplayHandlers(_htab_load_piece, _htab_write_piece,
                                                      _htab_iterate_ret))
-        dev = self._json_devices.get((idstr, instance_id))
+        devs = self._json_devices.get((idstr, instance_id), [])
+        dev = devs[min(nth, len(devs) - 1)] if devs else None
         if not self._json_devices and self.descriptions is None:
             raise SectionError(f"section '{idstr}' {instance_id}: this stream has no JSON "
                                "description at its end (truncated?), so its devices cannot be "
@@ -331,6 +341,8 @@ class StreamRegistry(SaveVMState):
 
     def section_loaded(self, section_type: int, se: SaveStateEntry, start: int,
                        end: int) -> None:
+        if section_type == QEMU_VM_SECTION_FULL:
+            self._full_loaded.add(id(se))
         kind = "ram" if se.idstr == "ram" else "htab" if se.idstr == "spapr/htab" else (
             "vmstate" if se.vmsd is not None else "old-style")
         self.sections.append(SectionInfo(SECTION_KINDS.get(section_type, "?"),
@@ -374,11 +386,11 @@ def handler_order(sections: list[SectionInfo], handlers: list[SaveStateEntry]
     """QEMU's handler list, as far as a stream shows it: FULL sections in the
     order they were written; each iterative handler (RAM, htab) placed by its
     section id among them (ids follow registration order)."""
-    key = {(se.idstr, se.instance_id): se for se in handlers}
+    key = {(se.idstr, se.instance_id, se.load_section_id): se for se in handlers}
     full: list[SaveStateEntry] = []
     live: list[SaveStateEntry] = []
     for s in sections:
-        se = key.get((s.idstr, s.instance_id))
+        se = key.get((s.idstr, s.instance_id, s.section_id))
         if se is None or se in full or se in live:
             continue
         (full if s.type == "FULL" else live).append(se)
@@ -487,6 +499,7 @@ class Stream:
             elif se.idstr == "spapr/htab":
                 se.opaque = self.registry.htab
         self.registry.sections = []
+        self.registry._full_loaded.clear()
         qemu_loadvm_state(QEMUFile(data), self.registry)
         self.registry.freeze()
         self.data = data
