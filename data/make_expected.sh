@@ -9,9 +9,11 @@
 # (containing scripts/analyze-migration.py) or the script itself.  The script
 # is run in place and never copied into the repository.
 #
-# For every case folder holding stream.mig.xz it writes
+# For every case folder holding stream.mig.xz (edge/ cases too) it writes
 #   expected/analyze-state.json   (analyze-migration.py -d state)
 #   expected/analyze-desc.json    (analyze-migration.py -d desc)
+#   expected/extract-sha256.json  (-x: sha256 of each RAM block file it writes,
+#                                  keyed by its path: the block name less a leading /)
 # and, when a run crashes, expected/analyze-error.txt with the command, its
 # exit status and the last lines of the traceback (instead of that JSON).
 # An output larger than XZ_OVER bytes (default 1 MiB; only ppc64's
@@ -42,10 +44,10 @@ for arg in "$@"; do
     [ -f "$script" ] || { echo "no analyze-migration.py at $path" >&2; exit 2; }
     [ -d "$DATA/qemu-$version" ] || { echo "no folder $DATA/qemu-$version" >&2; exit 2; }
 
-    for case_dir in "$DATA/qemu-$version"/*/; do
+    for case_dir in "$DATA/qemu-$version"/*/ "$DATA/qemu-$version"/edge/*/; do
         case_dir=${case_dir%/}
         [ -f "$case_dir/stream.mig.xz" ] || continue
-        name=$(basename "$case_dir")
+        name=${case_dir#"$DATA/qemu-$version/"}
         exp=$case_dir/expected
         mkdir -p "$exp"
         rm -f "$exp/analyze-state.json" "$exp/analyze-desc.json" \
@@ -77,6 +79,28 @@ for arg in "$@"; do
         if [ -f "$TMP/error.txt" ]; then
             mv "$TMP/error.txt" "$exp/analyze-error.txt"
         fi
+        # -x: the RAM block files the script writes, as {block name: sha256}
+        rm -f "$exp/extract-sha256.json"
+        mkdir "$TMP/x"
+        if (cd "$TMP/x" && "$PYTHON" "$script" -f "$TMP/stream.mig" -x > /dev/null 2>&1); then
+            "$PYTHON" - "$TMP/x" "$exp/extract-sha256.json" <<'PY'
+import hashlib, json, os, sys
+root, out = sys.argv[1], sys.argv[2]
+digests = {}
+for folder, _, files in os.walk(root):
+    for f in files:
+        rel = os.path.relpath(os.path.join(folder, f), root)
+        if rel not in ("desc.json", "state.json"):
+            with open(os.path.join(folder, f), "rb") as fh:
+                digests[rel] = hashlib.sha256(fh.read()).hexdigest()
+with open(out, "w") as fh:
+    json.dump(dict(sorted(digests.items())), fh, indent=1)
+    fh.write("\n")
+PY
+        else
+            status="$status,no-x"
+        fi
+        rm -rf "$TMP/x"
         echo "$version/$name: $status"
     done
 done

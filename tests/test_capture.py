@@ -49,6 +49,35 @@ def _fake_qemu(tmp_path: Path, body: str) -> Path:
 # Real QEMU
 
 
+def test_capture_with_a_capability_and_without_json(tmp_path: Path) -> None:
+    """``--capability`` reaches both ends (the destination starts with
+    ``-incoming defer`` and is told the capability before the URI), and a
+    machine that sends no JSON (``suppress-vmdesc=on``) still gives a
+    complete stream: it ends in QEMU_VM_EOF and stops growing."""
+    _need_riscv64()
+    import vmstate_edu as v
+
+    out = tmp_path / "cap"
+    rc = main(["--arch", "riscv64", "--machine", "virt,suppress-vmdesc=on,memory-backend=m",
+               "--extra-arg=-object", "--extra-arg=memory-backend-memfd,id=m,size=64M,share=on",
+               "--capability", "x-ignore-shared", "--timeout", "60", "-o", str(out)])
+    assert rc == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["capabilities"] == ["x-ignore-shared"]
+    assert "defer" in manifest["load_argv"]
+    stream = lzma.decompress((out / "stream.mig.xz").read_bytes())
+    assert stream[-1] == 0  # QEMU_VM_EOF, no JSON after it
+    with pytest.raises(CaptureError):
+        check_trailer(stream)
+    # the destination loaded it: its trace shows the configuration and the CPU
+    load_log = lzma.decompress((out / "load.log.xz").read_bytes()).decode()
+    assert "vmstate_load_state cpu" in load_log
+    # the source had the capability: its configuration section lists it
+    assert b"\x0fx-ignore-shared" in stream[:512]
+    with pytest.raises(v.VMStateError, match="no JSON description"):
+        v.load_stream(stream)
+
+
 def test_capture_riscv64_virt_paused(tmp_path: Path) -> None:
     _need_riscv64()
     out = tmp_path / "riscv64-virt-paused"

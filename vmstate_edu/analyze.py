@@ -143,12 +143,12 @@ def _values(vmsd: Any, obj: Any) -> OrderedDict:
         elems = list(val)[f.start:f.start + f.num] if f.is_list else [val]
         tname = f.type_name
         for e in elems:
-            if f.flags & VMS_STRUCT:
+            if tname == "nullptr" or e is None and f.flags & VMS_ARRAY_OF_POINTER:
+                _add(data, name, "nullptr")
+            elif f.flags & VMS_STRUCT:
                 _add(data, name, _values(f.vmsd, e))
             elif tname == "bool":
                 _add(data, name, bool(e))
-            elif tname == "nullptr" or e is None and f.flags & VMS_ARRAY_OF_POINTER:
-                _add(data, name, "nullptr")
             else:
                 _add(data, name, _fmt({"type": tname, "size": f.size}, _value_raw(f, e)))
     for sub in vmsd.subsections:
@@ -161,11 +161,12 @@ def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
     """``-d state``: one entry per section id, ``"idstr (section_id)"``. The
     values are those the load stored (no second pass over the stream); a
     stream read through hand-written descriptions is walked from a traced load."""
-    entries = {(se.idstr, se.instance_id): se for se in stream.registry.handlers}
+    entries = {(se.idstr, se.instance_id, se.load_section_id): se
+               for se in stream.registry.handlers}
     if all(getattr(se.vmsd, "from_json", False) for se in entries.values()
            if se.vmsd is not None):
         def device(sec: Any) -> Any:
-            se = entries.get((sec.idstr, sec.instance_id))
+            se = entries.get((sec.idstr, sec.instance_id, sec.section_id))
             if se is None or se.vmsd is None:
                 return _old_style(se)
             return _values(se.vmsd, se.opaque)
@@ -180,7 +181,7 @@ def analyze_state(stream: Stream, dump_memory: bool = False) -> OrderedDict:
                     (b.idstr, "0x%016x" % b.used_length) for b in stream.ram.blocks))])
             if dump_memory:
                 out[key].update(_memory(stream, sec))
-        elif sec.handler == "htab":
+        elif sec.handler in ("htab", "stattrib"):
             out[key] = ""
         else:
             out[key] = device(sec)
@@ -202,13 +203,23 @@ def _traced_devices(stream: Stream) -> Any:
     t = _device_trace(stream)
     fields = [r for r in t.rows if r[2] == "field"]
     offsets = [r[9] for r in fields]
-    devices = {(d.get("name"), int(d.get("instance_id", 0))): d
-               for d in (stream.vmdesc or {}).get("devices", [])}
+    devices: dict[tuple, list[dict]] = {}
+    for d in (stream.vmdesc or {}).get("devices", []):
+        devices.setdefault((d.get("name"), int(d.get("instance_id", 0))), []).append(d)
+    # the n-th section id of a name and instance takes its n-th JSON entry
+    ids: dict[tuple, list[int]] = {}
+    for sec in stream.sections:
+        k = (sec.idstr, sec.instance_id)
+        if sec.section_id not in ids.setdefault(k, []):
+            ids[k].append(sec.section_id)
 
     def device(sec: Any) -> Any:
-        dev = devices.get((sec.idstr, sec.instance_id))
-        if dev is None:
+        k = (sec.idstr, sec.instance_id)
+        devs = devices.get(k, [])
+        n = ids[k].index(sec.section_id)
+        if not devs:
             return OrderedDict()
+        dev = devs[min(n, len(devs) - 1)]
         lo, hi = bisect.bisect_left(offsets, sec.offset), bisect.bisect_left(offsets, sec.end)
         return _struct(copy.deepcopy(dev), _Leaves(fields[lo:hi]), [])
 
@@ -226,7 +237,7 @@ def _memory(stream: Stream, sec: Any) -> OrderedDict:
             continue
         if not (sec.offset <= (d if w & RAM_SAVE_FLAG_PAGE else sec.offset) < sec.end):
             continue
-        name = "%s (0x%016x)" % (ram.blocks[b].idstr, w & ~0xFFF)
+        name = "%s (0x%016x)" % (ram.blocks[b].idstr, w & ram.addr_mask)
         if w & RAM_SAVE_FLAG_ZERO:
             out[name] = "Filled with 0x%02x" % d
         else:

@@ -94,6 +94,7 @@ def _write_block(fh: Any, stream: Stream, records: list[tuple[int, int]]) -> Non
     src = ram.source
     fh.flush()
     fd = fh.fileno()
+    am = ram.addr_mask
     written: set[int] = set()
     bufs: list[Any] = []
     start = nxt = -1
@@ -104,7 +105,7 @@ def _write_block(fh: Any, stream: Stream, records: list[tuple[int, int]]) -> Non
             bufs.clear()
 
     for w, d in records:
-        addr = w & ~0xFFF & 0xFFFFFFFFFFFFFFFF
+        addr = w & am
         if w & RAM_SAVE_FLAG_PAGE:
             data: Any = src.view(d, d + psize)
             written.add(addr)

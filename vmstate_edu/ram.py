@@ -45,7 +45,6 @@ FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
               RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
 
 
-_ADDR = ~0xFFF & 0xFFFFFFFFFFFFFFFF
 
 
 def flag_names(flags: int) -> str:
@@ -72,6 +71,9 @@ class RAMState:
     page_size: int = 4096
     pages_per_iteration: int = 64
     materialize: bool = True  # copy loaded pages into block.data (small RAM only)
+    # the x-ignore-shared capability: each block of the MEM_SIZE list also
+    # carries its guest-physical address (be64), as parse_ramblock reads it
+    ignore_shared: bool = False
     trace_leaves: bool = True  # False: a traced load records no leaf per page record
     source: QEMUFile | None = None
     # the record log of a loaded stream (enough to write it again)
@@ -92,13 +94,24 @@ class RAMState:
     def total(self) -> int:
         return sum(b.used_length for b in self.blocks)
 
+    @property
+    def flag_mask(self) -> int:
+        """The flag bits of a record word: below the target page size
+        (``~TARGET_PAGE_MASK``; 10 bits on a 1 KiB-page Arm guest)."""
+        return self.page_size - 1
+
+    @property
+    def addr_mask(self) -> int:
+        return ~(self.page_size - 1) & 0xFFFFFFFFFFFFFFFF
+
     def page_index(self):
         """One row per page record: block, address, kind, stream offset of the data."""
         rows = []
+        fm, am = self.flag_mask, self.addr_mask
         for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
-            flags = w & 0xFFF
+            flags = w & fm
             if flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE):
-                rows.append((self.blocks[b].idstr, w & ~0xFFF & 0xFFFFFFFFFFFFFFFF,
+                rows.append((self.blocks[b].idstr, w & am,
                              "page" if flags & RAM_SAVE_FLAG_PAGE else "zero",
                              d if flags & RAM_SAVE_FLAG_PAGE else None))
         return rows
@@ -108,7 +121,8 @@ class RAMState:
         bi = self.block_index(block)
         found = None
         for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
-            if b == bi and (w & ~0xFFF) == addr and w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
+            if b == bi and (w & self.addr_mask) == addr and \
+                    w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
                 found = (w, d)
         if found is None or found[0] & RAM_SAVE_FLAG_ZERO:
             return bytes([found[1]]) * self.page_size if found else bytes(self.page_size)
@@ -127,10 +141,11 @@ def _leaf(tr: Any, ev: str, f: QEMUFile, o: int, what: str, info: str, value: An
                 value, f.slice(o, end) if raw else None)
 
 
-def _put_word(f: QEMUFile, tr: Any, word: int) -> None:
+def _put_word(f: QEMUFile, tr: Any, word: int, fm: int) -> None:
     o = f.tell()
     f.put_be64(word)
-    _leaf(tr, "frame_put", f, o, "ram record", "uint64", (word & ~0xFFF, flag_names(word & 0xFFF)))
+    _leaf(tr, "frame_put", f, o, "ram record", "uint64",
+          (word & ~fm & 0xFFFFFFFFFFFFFFFF, flag_names(word & fm)))
 
 
 def _put_name(f: QEMUFile, tr: Any, name: str) -> None:
@@ -143,7 +158,7 @@ def _put_name(f: QEMUFile, tr: Any, name: str) -> None:
 
 def ram_save_mem_size(f: QEMUFile, state: RAMState) -> None:
     tr = _trace.ACTIVE
-    _put_word(f, tr, state.total() | RAM_SAVE_FLAG_MEM_SIZE)
+    _put_word(f, tr, state.total() | RAM_SAVE_FLAG_MEM_SIZE, state.flag_mask)
     for b in state.blocks:
         _put_name(f, tr, b.idstr)
         o = f.tell()
@@ -159,7 +174,7 @@ def ram_save_page(f: QEMUFile, state: RAMState, bi: int, addr: int) -> None:
     zero = data is None or not any(data)
     flags = RAM_SAVE_FLAG_ZERO if zero else RAM_SAVE_FLAG_PAGE
     same = bi == state._last_block
-    _put_word(f, tr, addr | flags | (RAM_SAVE_FLAG_CONTINUE if same else 0))
+    _put_word(f, tr, addr | flags | (RAM_SAVE_FLAG_CONTINUE if same else 0), state.flag_mask)
     if not same:
         _put_name(f, tr, block.idstr)
         state._last_block = bi
@@ -174,7 +189,7 @@ def ram_save_page(f: QEMUFile, state: RAMState, bi: int, addr: int) -> None:
 
 
 def _put_eos(f: QEMUFile) -> None:
-    _put_word(f, _trace.ACTIVE, RAM_SAVE_FLAG_EOS)
+    _put_word(f, _trace.ACTIVE, RAM_SAVE_FLAG_EOS, 0xFFF)  # (EOS carries no address)
 
 
 class RAMSaveHandlers(SaveVMHandlers):
@@ -225,6 +240,7 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
         state.source = f
     first = len(state.rec_word)
     psize = state.page_size
+    fm, am = state.flag_mask, state.addr_mask
     last = state._last_block
     while True:
         if not leaves and last >= 0 and not (state.materialize and
@@ -232,8 +248,8 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             _scan_continue_run(f, state, last)
         o = f.tell()
         word = f.get_be64()
-        flags = word & 0xFFF
-        addr = word & ~0xFFF & 0xFFFFFFFFFFFFFFFF
+        flags = word & fm
+        addr = word & am
         if leaves:
             _leaf(tr, "frame_get", f, o, "ram record", "uint64", (addr, flag_names(flags)))
         if flags & RAM_SAVE_FLAG_EOS:
@@ -260,7 +276,14 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
                     raise SectionError(f"RAM block {name!r} length {length} does not fit the "
                                        f"total {total}", offset=lo, path="ram")
                 got += length
-                blocks.append((name, length, b""))
+                extra = b""
+                if state.ignore_shared:
+                    ao = f.tell()
+                    gpa = f.get_be64()
+                    if leaves:
+                        _leaf(tr, "frame_get", f, ao, "ram block address", "uint64", gpa)
+                    extra = gpa.to_bytes(8, "big")
+                blocks.append((name, length, extra))
                 if not any(b.idstr == name for b in state.blocks):
                     state.blocks.append(RAMBlock(name, length))
             state.mem_size.append((word, blocks))
@@ -326,11 +349,13 @@ _ZERO_CONT = RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_CONTINUE
 _PAGE_CONT = RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_CONTINUE
 
 
-_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
+_HIGH_FLAG_BITS = {bits: bytes(b & ((1 << (bits - 8)) - 1) for b in range(256))
+                   for bits in range(9, 17)}  # flag bits 8.. of byte 6, per page size
 _NATIVE_BE = sys.byteorder == "big"
 
 
-def _zero_run(buf: Any, pos: int, k: int, psize: int, used: int) -> tuple[array, bytes]:
+def _zero_run(buf: Any, pos: int, k: int, psize: int, used: int, am: int
+              ) -> tuple[array, bytes]:
     """Decode up to ``k`` 9-byte ``ZERO|CONTINUE`` records at ``pos`` with
     byte-slice arithmetic instead of a Python loop per record: the record
     words come from eight strided slices (byte ``j`` of every word), the fill
@@ -338,8 +363,11 @@ def _zero_run(buf: Any, pos: int, k: int, psize: int, used: int) -> tuple[array,
     that are ``ZERO|CONTINUE`` with their page inside the block (possibly
     none); the caller goes on from the first record that is not."""
     end = pos + 9 * k
+    bits = psize.bit_length() - 1
+    if bits not in _HIGH_FLAG_BITS:  # pages under 512 B or over 64 KiB: the record loop
+        return array("Q"), b""
     flags_lo = bytes(buf[pos + 7:end:9])                       # flag bits 0-7 of every word
-    flags_hi = bytes(buf[pos + 6:end:9]).translate(_LOW_NIBBLE)  # flag bits 8-11
+    flags_hi = bytes(buf[pos + 6:end:9]).translate(_HIGH_FLAG_BITS[bits])  # flag bits 8..
     m = min(k - len(flags_lo.lstrip(b"\x22")), k - len(flags_hi.lstrip(b"\x00")))
     if m == 0:
         return array("Q"), b""
@@ -349,8 +377,8 @@ def _zero_run(buf: Any, pos: int, k: int, psize: int, used: int) -> tuple[array,
     words = array("Q", packed)
     if not _NATIVE_BE:
         words.byteswap()
-    if (max(words) & _ADDR) + psize > used:   # some page lies outside: keep those before it
-        m = next(i for i, w in enumerate(words) if (w & _ADDR) + psize > used)
+    if (max(words) & am) + psize > used:   # some page lies outside: keep those before it
+        m = next(i for i, w in enumerate(words) if (w & am) + psize > used)
         del words[m:]
     return words, bytes(buf[pos + 8:pos + 9 * m:9])
 
@@ -368,24 +396,28 @@ def _scan_continue_run(f: QEMUFile, state: RAMState, bi: int) -> None:
     base = f.base
     psize = state.page_size
     used = state.blocks[bi].used_length
+    fm, am = state.flag_mask, state.addr_mask
     words = array("Q")
     datas = array("q")
     room = LIMITS.max_elements * 4 - len(state.rec_word)
     unpack = _BE64.unpack_from
+    window = 16  # records looked at per _zero_run: grows while runs fill it, so
+    # long runs go in big strides and short ones cost no more than they hold
     while pos + 9 <= n and len(words) < room:
         word = unpack(buf, pos)[0]
-        flags = word & 0xFFF
+        flags = word & fm
         if flags == _ZERO_CONT:
-            k = min((n - pos) // 9, 1 << 16, room - len(words))
-            zw, fills = _zero_run(buf, pos, k, psize, used)
+            k = min((n - pos) // 9, window, room - len(words))
+            zw, fills = _zero_run(buf, pos, k, psize, used, am)
             if not zw:
                 break  # its page lies outside the block: the general loop refuses it
             words.extend(zw)
             datas.extend(fills)
             pos += 9 * len(zw)
+            window = min(window * 4, 1 << 16) if len(zw) == k else 16
             continue
         if flags == _PAGE_CONT:
-            if (word & _ADDR) + psize > used or pos + 8 + psize > n:
+            if (word & am) + psize > used or pos + 8 + psize > n:
                 break
             datas.append(base + pos + 8)
             pos += 8 + psize
@@ -408,13 +440,18 @@ def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> Non
         word = state.rec_word[k]
         b = state.rec_block[k]
         d = state.rec_data[k]
-        _put_word(f, tr, word)
+        _put_word(f, tr, word, state.flag_mask)
         if b == -2:
-            for name, length, _ in state.mem_size[d][1]:
+            for name, length, extra in state.mem_size[d][1]:
                 _put_name(f, tr, name)
                 o = f.tell()
                 f.put_be64(length)
                 _leaf(tr, "frame_put", f, o, "ram block length", "uint64", length)
+                if extra:  # x-ignore-shared: the block's guest-physical address
+                    o = f.tell()
+                    f.put_buffer(extra)
+                    _leaf(tr, "frame_put", f, o, "ram block address", "uint64",
+                          int.from_bytes(extra, "big"))
             continue
         if b < 0:
             continue
@@ -427,4 +464,4 @@ def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> Non
         else:
             f.put_buffer(src.view(d, d + psize))
             _leaf(tr, "frame_put", f, o, "page data", "buffer",
-                  f"{state.blocks[b].idstr}@0x{word & ~0xFFF:x}", raw=False)
+                  f"{state.blocks[b].idstr}@0x{word & state.addr_mask:x}", raw=False)

@@ -112,7 +112,7 @@ class SaveVMState:
     uuid: bytes | None = None
     validate_uuid: bool = False
     send_configuration: bool = True
-    send_section_footer: bool = True
+    send_section_footer: bool | None = True  # None: find out from the stream
     send_switchover_start: bool | None = None
     send_vmdesc: bool = True
     check_machine_name: bool = True
@@ -643,6 +643,10 @@ def vmstate_load(f: QEMUFile, se: SaveStateEntry) -> int:
 
 
 def check_section_footer(f: QEMUFile, se: SaveStateEntry, reg: SaveVMState) -> None:
+    if reg.send_section_footer is None:
+        # a stream reader, not QEMU, learns it from the first section: machine
+        # types before 2.4 (pc-i440fx-2.3 and older) send no footers
+        reg.send_section_footer = f.peek_byte(0) == QEMU_VM_SECTION_FOOTER
     if not reg.send_section_footer:
         return
     tr = _trace.ACTIVE

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from . import stattrib
 from . import tracing as _trace
 from .errors import LimitExceeded, SectionError, VMStateError
 from .limits import LIMITS
 from .qemufile import QEMUFile
-from .ram import RAMState, ram_load, ram_write_piece
+from .ram import RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_ZERO, RAMState, ram_load, ram_write_piece
 from .savevm import (
+    QEMU_VM_CONFIGURATION,
     QEMU_VM_EOF,
     QEMU_VM_SECTION_END,
     QEMU_VM_SECTION_FULL,
@@ -111,10 +113,12 @@ class ReplayHandlers(SaveVMHandlers):
     """An iterative handler rebuilt from a stream: loading indexes its
     pieces; saving writes them again, one phase at a time."""
 
-    def __init__(self, load_piece: Any, write_piece: Any, iterate_ret: Any):
+    def __init__(self, load_piece: Any, write_piece: Any, iterate_ret: Any,
+                 complete_ret: int = 0):
         self._load_piece = load_piece
         self._write_piece = write_piece
         self._iterate_ret = iterate_ret
+        self._complete_ret = complete_ret
 
     def load_state(self, f: QEMUFile, st: Any, version_id: int) -> int:
         return self._load_piece(f, st, version_id)
@@ -133,7 +137,7 @@ class ReplayHandlers(SaveVMHandlers):
     def save_live_complete_precopy(self, f: QEMUFile, st: Any) -> int:
         while st.cursor < st.n_pieces:
             self._next(f, st)
-        return 0
+        return self._complete_ret
 
     def _next(self, f: QEMUFile, st: Any) -> None:
         if st.cursor >= st.n_pieces:
@@ -142,17 +146,26 @@ class ReplayHandlers(SaveVMHandlers):
         st.cursor += 1
 
 
-def _ram_load_piece(f: QEMUFile, st: RAMState, version_id: int) -> int:
-    return ram_load(f, st, version_id)
-
-
 def _ram_write_piece(f: QEMUFile, st: RAMState, k: int) -> None:
     ram_write_piece(f, st, st.pieces[k])
 
 
 def _ram_iterate_ret(st: RAMState, k: int) -> int:
-    # ram_save_iterate returns 1 once it found no dirty page left: the last PART
-    return 1 if k >= st.n_pieces - 2 else 0
+    """What ``ram_save_iterate`` returned for piece ``k``: 1 when it ran out
+    of dirty pages, 0 when the rate limit stopped it. The stream shows only
+    the pieces, so: the last PART ran out, unless the final piece still had
+    at least as many pages to send (then the limit stopped it: seen with
+    zero-page-detection=none, where every page costs a full 4 KiB)."""
+    if k < st.n_pieces - 2:
+        return 0
+    if k + 1 < st.n_pieces and _n_pages(st, k + 1) >= max(_n_pages(st, k), 1):
+        return 0
+    return 1
+
+
+def _n_pages(st: RAMState, k: int) -> int:
+    a, b = st.pieces[k]
+    return sum(1 for w in st.rec_word[a:b] if w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO))
 
 
 def _htab_iterate_ret(st: HTABState, k: int) -> int:
@@ -290,6 +303,7 @@ class StreamRegistry(SaveVMState):
         self._full_loaded: set[int] = set()  # id() of entries a FULL section has filled
         self.ram = RAMState(page_size=page_size, materialize=False)
         self.htab = HTABState()
+        self.stattrib = stattrib.StAttribState()
 
     def find_se(self, idstr: str, instance_id: int) -> SaveStateEntry | None:
         """The entry for the next section of ``idstr``/``instance_id``: an
@@ -304,15 +318,27 @@ class StreamRegistry(SaveVMState):
             self.handlers.append(se)
         return se
 
+    def _ram_load_piece(self, f: QEMUFile, st: RAMState, version_id: int) -> int:
+        # the configuration section (read before any RAM) tells the record format
+        st.ignore_shared = "x-ignore-shared" in (self.loaded_config or {}).get(
+            "capabilities", [])
+        return ram_load(f, st, version_id)
+
     def _make_entry(self, idstr: str, instance_id: int, nth: int = 0
                     ) -> SaveStateEntry | None:
         any_version = 0xFFFFFFFF
         if idstr == "ram":
             self.ram.n_pieces = 0
             return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.ram,
-                                  ops=ReplayHandlers(_ram_load_piece, _ram_write_piece,
+                                  ops=ReplayHandlers(self._ram_load_piece, _ram_write_piece,
                                                      _ram_iterate_ret),
                                   is_ram=True)
+        if idstr == stattrib.IDSTR:
+            return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.stattrib,
+                                  ops=ReplayHandlers(stattrib.stattrib_load_piece,
+                                                     stattrib.stattrib_write_piece,
+                                                     stattrib.stattrib_iterate_ret,
+                                                     complete_ret=1))
         if idstr == "spapr/htab":
             return SaveStateEntry(idstr, instance_id, 0, any_version, opaque=self.htab,
                                   ops=ReplayHandlers(_htab_load_piece, _htab_write_piece,
@@ -321,9 +347,10 @@ class StreamRegistry(SaveVMState):
         dev = devs[min(nth, len(devs) - 1)] if devs else None
         if not self._json_devices and self.descriptions is None:
             raise SectionError(f"section '{idstr}' {instance_id}: this stream has no JSON "
-                               "description at its end (truncated?), so its devices cannot be "
-                               "decoded; pass vmdesc= from a complete stream of the same machine",
-                               path=idstr)
+                               "description at its end (a machine with suppress-vmdesc=on, an "
+                               "old machine type, or a truncated stream), so its devices cannot "
+                               "be decoded; pass vmdesc= (the JSON of a stream of the same "
+                               "machine and QEMU) or descriptions=", path=idstr)
         if self.descriptions is not None:
             found = self.descriptions(idstr, instance_id, dev, self)
             if found is not None:
@@ -343,8 +370,8 @@ class StreamRegistry(SaveVMState):
                        end: int) -> None:
         if section_type == QEMU_VM_SECTION_FULL:
             self._full_loaded.add(id(se))
-        kind = "ram" if se.idstr == "ram" else "htab" if se.idstr == "spapr/htab" else (
-            "vmstate" if se.vmsd is not None else "old-style")
+        kind = {"ram": "ram", "spapr/htab": "htab", stattrib.IDSTR: "stattrib"}.get(
+            se.idstr, "vmstate" if se.vmsd is not None else "old-style")
         self.sections.append(SectionInfo(SECTION_KINDS.get(section_type, "?"),
                                          se.load_section_id, se.idstr, se.instance_id,
                                          se.load_version_id, start, end, kind))
@@ -385,7 +412,9 @@ def handler_order(sections: list[SectionInfo], handlers: list[SaveStateEntry]
                   ) -> list[SaveStateEntry]:
     """QEMU's handler list, as far as a stream shows it: FULL sections in the
     order they were written; each iterative handler (RAM, htab) placed by its
-    section id among them (ids follow registration order)."""
+    section id among those of the default priority (ids follow registration
+    order). Only the trace shows the difference: in QEMU 10.0 every handler
+    logs a non-iterable downtime line in list order."""
     key = {(se.idstr, se.instance_id, se.load_section_id): se for se in handlers}
     full: list[SaveStateEntry] = []
     live: list[SaveStateEntry] = []
@@ -394,11 +423,22 @@ def handler_order(sections: list[SectionInfo], handlers: list[SaveStateEntry]
         if se is None or se in full or se in live:
             continue
         (full if s.type == "FULL" else live).append(se)
+    # QEMU keeps its list sorted by priority, then registration (= id) order.
+    # Higher-priority devices (a GICv3, PCI buses, IOMMUs) come first, out of
+    # id order; the default priority, RAM's too, is the longest run of
+    # ascending ids. A live handler goes into that run by its id.
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(full) + 1):
+        if i == len(full) or full[i].section_id < full[i - 1].section_id:
+            runs.append((start, i))
+            start = i
+    lo, hi = max(runs, key=lambda r: r[1] - r[0]) if runs else (0, 0)
     out = list(full)
     for se in sorted(live, key=lambda e: e.section_id):
-        pos = next((i for i, e in enumerate(out) if e.section_id > se.section_id and
-                    e not in live), len(out))
+        pos = next((i for i in range(lo, hi) if out[i].section_id > se.section_id), hi)
         out.insert(pos, se)
+        hi += 1
     rest = [se for se in handlers if se not in out]
     return out + rest
 
@@ -427,9 +467,13 @@ class Stream:
 
     def _new_registry(self) -> StreamRegistry:
         page_size = int((self.vmdesc or {}).get("page_size", 4096))
+        # a machine with send-configuration=off (old machine types, e.g. 7.2's
+        # pc-i440fx-2.0) goes straight from the header to its first section
+        sends_config = len(self.data) <= 8 or self.data[8] == QEMU_VM_CONFIGURATION
         return StreamRegistry(self.vmdesc, page_size, self.descriptions,
                               qemu_version=self.qemu_version, check_machine_name=False,
-                              send_vmdesc=self.vmdesc is not None)
+                              send_vmdesc=self.vmdesc_offset is not None,
+                              send_configuration=sends_config, send_section_footer=None)
 
     def _load(self) -> StreamRegistry:
         reg = self._new_registry()
@@ -478,6 +522,7 @@ class Stream:
         f = QEMUFile()
         self.registry.ram.cursor = 0
         self.registry.htab.cursor = 0
+        self.registry.stattrib.cursor = 0
         qemu_savevm_state(f, self.registry)
         return f.getvalue()
 
@@ -493,11 +538,14 @@ class Stream:
             se.load_section_id = 0
         self.registry.ram = RAMState(page_size=self.registry.page_size, materialize=False)
         self.registry.htab = HTABState()
+        self.registry.stattrib = stattrib.StAttribState()
         for se in self.registry.handlers:
             if se.idstr == "ram":
                 se.opaque = self.registry.ram
             elif se.idstr == "spapr/htab":
                 se.opaque = self.registry.htab
+            elif se.idstr == stattrib.IDSTR:
+                se.opaque = self.registry.stattrib
         self.registry.sections = []
         self.registry._full_loaded.clear()
         qemu_loadvm_state(QEMUFile(data), self.registry)

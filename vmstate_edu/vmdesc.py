@@ -14,6 +14,7 @@ from typing import Any
 from . import fields as F
 from .fields import VMStateDescription, VMStateField
 from .info import INFOS, opaque_info
+from .qemu_names import DUPLICATE_FIELD_NAMES
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
             "\t": "\\t"}
@@ -127,29 +128,35 @@ def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | No
 _RENAMED = re.compile(r"^(.*)\[(\d+)\]$")
 
 
-def _c_names(entries: list[dict]) -> dict[int, str]:
+def _c_names(entries: list[dict], vmsd_name: str = "") -> dict[int, str]:
     """QEMU writes a C name shared by two fields as ``name[n]``
     (``vmfield_name_num``); only the fields that existed are in the JSON,
-    usually one. The JSON cannot tell these from C names with an index
-    (``gt_timer[0]``, ``_q_ZMMReg[1]``), so: an entry ``x[n]`` is a renamed
-    ``x`` when it is the only ``x[...]`` entry, no plain ``x`` is there and
-    it is not a struct (``port.ifs[0]`` is one, in ahci),
-    when it is ``unused`` (VMSTATE_UNUSED is always so named), or when it is
-    itself an array (``env.xmm_regs[0]`` of 16 structs)."""
+    often just one. The JSON cannot tell these from C names with an index
+    (``gt_timer[0]``, ``receive_mask_pieces[1]``, ``env.vregs[0][0]``), so an
+    entry ``x[n]`` is taken for a renamed ``x`` only when QEMU's source has
+    two fields named ``x`` in that description (:mod:`vmstate_edu.qemu_names`),
+    when the ``x[n]`` entries have different types (``parent_obj[0]`` a
+    PCIDevice, ``parent_obj[1]`` the MSI-X state: no C array mixes types), or
+    when it is ``unused`` (VMSTATE_UNUSED is always so named)."""
     names = {e.get("name", "") for e in entries}
-    bases: dict[str, int] = {}
+    bases: dict[str, list[dict]] = {}
     for e in entries:
         m = _RENAMED.match(e.get("name", ""))
         if m and "index" not in e:
-            bases[m.group(1)] = bases.get(m.group(1), 0) + 1
+            bases.setdefault(m.group(1), []).append(e)
     out = {}
     for k, e in enumerate(entries):
         m = _RENAMED.match(e.get("name", ""))
         if not m or "index" in e:
             continue
         base = m.group(1)
-        single = bases[base] == 1 and base not in names and e.get("type") != "struct"
-        if single or base == "unused" or "array_len" in e:
+        group = bases[base]
+        known = base in DUPLICATE_FIELD_NAMES.get(vmsd_name, ())
+        # x[0], x[1] of different types cannot be elements of one C array:
+        # two fields named x (VMSTATE_PCI_DEVICE and VMSTATE_MSIX of parent_obj)
+        mixed = len(group) > 1 and len({(g.get("type"), g.get("size")) for g in group}) > 1 \
+            and base not in names
+        if known or mixed or base == "unused":
             out[k] = base
     return out
 
@@ -160,8 +167,9 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     ``fields``, ``subsections``) says was written. Array entries written
     element by element (``index``) are merged back into one array field."""
     fields: list[VMStateField] = []
+    pointer_arrays: list[tuple[VMStateField, list[bool] | None]] = []
     entries = desc.get("fields", [])
-    c_names = _c_names(entries)
+    c_names = _c_names(entries, desc.get("vmsd_name", ""))
     i = 0
     while i < len(entries):
         e = entries[i]
@@ -185,6 +193,13 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
             fields.append(fld)
             i = j
             continue
+        run = _pointer_run(entries, i)
+        if run is not None:  # one array of pointers, some of them NULL
+            j, fld, layout = run
+            fields.append(_place(fld, attr_prefix))
+            pointer_arrays.append((fld, layout))
+            i = j
+            continue
         sv = vmsd_from_json(e["struct"]) if "struct" in e else None
         fld = _place(_field_from_json(e, sv, count), attr_prefix)
         if i in c_names:
@@ -201,7 +216,86 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     vmsd = VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
                               subsections=subs)
     vmsd.from_json = True  # values live under their JSON names (see _place)
+    if pointer_arrays:
+        vmsd.pre_load = _lay_out_pointers(pointer_arrays)
     return vmsd
+
+
+def _pointer_run(entries: list[dict], i: int) -> tuple[int, VMStateField, list[bool] | None] | None:
+    """An array of pointers with NULL elements, as the JSON shows it: QEMU 9+
+    writes runs of consecutive entries of one name, ``nullptr`` runs between
+    runs of the real type (``css`` of s390_css: 254 nullptr, 1 struct, 1
+    nullptr); QEMU 7.2 writes one entry for the whole array, described by
+    element 0 (a struct array whose ``size`` is the 1 byte of a NULL marker).
+    Returns (end index, the field, which elements are non-NULL or None when
+    the JSON cannot tell: the loader then reads the marker byte)."""
+    e = entries[i]
+    if "index" in e:
+        return None
+    j = i
+    while j < len(entries) and entries[j].get("name") == e.get("name") and \
+            "index" not in entries[j]:
+        j += 1
+    run = entries[i:j]
+    real = [x for x in run if x.get("type") != "nullptr"]
+    if len(run) > 1 and len(real) < len(run) and real and \
+            all(_same_shape(x, real[0]) for x in real):
+        layout = [x.get("type") != "nullptr" for x in run for _ in range(int(x.get("array_len", 1)))]
+        proto = real[0]
+    elif len(run) == 1 and "struct" in e and int(e.get("array_len", 1)) > 1 and \
+            int(e.get("size", 0)) == 1 and _struct_size(e["struct"]) != 1:
+        layout, proto = None, e  # 7.2: element 0 was NULL, the others unknown
+    else:
+        return None
+    num = len(layout) if layout is not None else int(e["array_len"])
+    sv = vmsd_from_json(proto["struct"]) if "struct" in proto else None
+    if sv is not None and not proto["struct"].get("fields"):
+        sv.fields = [_undescribed(e.get("name", "?"))]
+    fld = _field_from_json(dict(proto, array_len=num), sv, num)
+    fld.flags |= F.VMS_ARRAY_OF_POINTER | F.VMS_ARRAY
+    fld.flags &= ~F.VMS_SINGLE
+    fld.num = num
+    return (j if layout is not None else i + 1), fld, layout
+
+
+def _undescribed(name: str) -> VMStateField:
+    """Stands for a struct the JSON has no fields for: reading it is an error
+    that says why (QEMU 7.2 describes a pointer array by its element 0; when
+    that one is NULL, the structs of the others are described nowhere)."""
+    from .errors import VMStateError
+    from .info import VMStateInfo
+
+    def get(f: Any, cur: Any, size: int, field: Any) -> Any:
+        raise VMStateError(f"element of {name} is not NULL, but the stream's JSON describes "
+                           "the array by its NULL element 0 (QEMU 7.2): the struct's layout "
+                           "is not in the stream", offset=f.tell())
+
+    def put(f: Any, value: Any, size: int, field: Any, vmdesc: Any = None) -> None:
+        raise VMStateError(f"{name}: no layout for this struct")
+
+    return VMStateField("(undescribed)", info=VMStateInfo("undescribed", get, put),
+                        flags=F.VMS_SINGLE, size=0)
+
+
+def _struct_size(desc: dict) -> int:
+    return sum(int(x.get("size", 0)) * int(x.get("array_len", 1))
+               for x in desc.get("fields", []))
+
+
+def _lay_out_pointers(arrays: list[tuple[VMStateField, list[bool] | None]]) -> Any:
+    """A ``pre_load`` that gives each pointer array the shape the JSON shows:
+    an element where a value was sent, NULL (None) where the marker was."""
+    from types import SimpleNamespace
+
+    def pre_load(opaque: Any) -> int:
+        for fld, layout in arrays:
+            if layout is not None:
+                struct = fld.flags & F.VMS_STRUCT
+                fld.accessor.set(opaque, [(SimpleNamespace() if struct else 0) if real else None
+                                          for real in layout])
+        return 0
+
+    return pre_load
 
 
 def _attr_key(name: str) -> str:
@@ -222,9 +316,11 @@ def _json_subsection(desc: dict[str, Any], prefix: tuple[str, ...]) -> VMStateDe
     sub = vmsd_from_json(desc, attr_prefix=prefix + (key,))
     mark = "_sent_" + key
 
+    inner = sub.pre_load
+
     def pre_load(opaque: Any) -> int:
         setattr(opaque, mark, True)
-        return 0
+        return inner(opaque) if inner else 0
 
     sub.pre_load = pre_load
     sub.needed = lambda opaque: bool(getattr(opaque, mark, False))

@@ -100,6 +100,12 @@ class CaptureSpec:
     extra_args: list[str] = field(default_factory=list)
     timeout: float = 60.0
     keep_work: bool = False
+    # migration capabilities set on both sides (``migrate-set-capabilities``),
+    # e.g. ["x-ignore-shared"]; the destination then starts with -incoming defer
+    capabilities: list[str] = field(default_factory=list)
+    # migration parameters (``migrate-set-parameters``) of the source, e.g.
+    # {"zero-page-detection": "none"}
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     def resolved_machine(self) -> str:
         """Machine type (``-machine`` value) to use."""
@@ -251,9 +257,13 @@ def check_trailer(data: bytes) -> int:
 
 
 def _wait_stream(path: Path, timeout: float) -> bytes:
-    """Wait until the stream file is complete (``cat`` may still be writing)."""
+    """Wait until the stream file is complete (``cat`` may still be writing):
+    it ends with its JSON trailer, or (a machine that sends none, e.g.
+    ``suppress-vmdesc=on`` or an old machine type) it ends with
+    ``QEMU_VM_EOF`` and has stopped growing for half a second."""
     deadline = time.monotonic() + timeout
     last_err = "stream file was never written"
+    size, since = -1, time.monotonic()
     while True:
         if path.is_file():
             data = path.read_bytes()
@@ -261,6 +271,11 @@ def _wait_stream(path: Path, timeout: float) -> bytes:
                 check_trailer(data)
             except CaptureError as exc:
                 last_err = str(exc)
+                if len(data) != size:
+                    size, since = len(data), time.monotonic()
+                elif (len(data) > 8 and data[:4] == QEVM_MAGIC and data[-1] == QEMU_VM_EOF
+                        and time.monotonic() - since > 0.5):
+                    return data
             else:
                 return data
         if time.monotonic() > deadline:
@@ -397,6 +412,10 @@ async def _save_session(qemu: _Qemu, sock: Path, spec: CaptureSpec, uri: str) ->
     deadline = time.monotonic() + spec.timeout
     client = await _connect(qemu, sock, deadline)
     try:
+        await _set_capabilities(client, qemu, spec, deadline)
+        if spec.parameters:
+            await _execute(client, qemu, "migrate-set-parameters", dict(spec.parameters),
+                           deadline)
         if spec.variant == "running":
             await _execute(client, qemu, "cont", None, deadline)
             await asyncio.sleep(spec.run_ms / 1000.0)
@@ -419,11 +438,24 @@ async def _save_session(qemu: _Qemu, sock: Path, spec: CaptureSpec, uri: str) ->
         await _close(client)
 
 
-async def _load_session(qemu: _Qemu, sock: Path, spec: CaptureSpec) -> None:
-    """Destination side: wait until the incoming stream has loaded, then quit."""
+async def _set_capabilities(client: Any, qemu: _Qemu, spec: CaptureSpec,
+                            deadline: float) -> None:
+    if spec.capabilities:
+        caps = [{"capability": c, "state": True} for c in spec.capabilities]
+        await _execute(client, qemu, "migrate-set-capabilities", {"capabilities": caps}, deadline)
+
+
+async def _load_session(qemu: _Qemu, sock: Path, spec: CaptureSpec,
+                        incoming: str | None = None) -> None:
+    """Destination side: wait until the incoming stream has loaded, then quit.
+    ``incoming``: the URI to start (QEMU was started with ``-incoming defer``
+    so that capabilities could be set first)."""
     deadline = time.monotonic() + spec.timeout
     client = await _connect(qemu, sock, deadline)
     try:
+        if incoming is not None:
+            await _set_capabilities(client, qemu, spec, deadline)
+            await _execute(client, qemu, "migrate-incoming", {"uri": incoming}, deadline)
         while True:
             info = await _execute(client, qemu, "query-migrate", None, deadline)
             status = info.get("status")
@@ -569,16 +601,18 @@ def capture(spec: CaptureSpec) -> dict[str, Any]:
         _run_session(src, _save_session(src, save_sock, spec, uri))
         data = _wait_stream(stream, spec.timeout)
 
+        incoming = f"exec:cat {shlex.quote(g(workdir) + '/stream.mig')}"
         load_cmd = [
             *base_args,
             "-qmp",
             f"unix:{g(workdir)}/load.qmp,server=on,wait=off",
             "-incoming",
-            f"exec:cat {shlex.quote(g(workdir) + '/stream.mig')}",
+            "defer" if spec.capabilities else incoming,
             *_trace_args(LOAD_TRACE, f"{g(workdir)}/load.log"),
         ]
         dst = _Qemu(load_cmd, workdir, "destination")
-        _run_session(dst, _load_session(dst, load_sock, spec))
+        _run_session(dst, _load_session(dst, load_sock, spec,
+                                        incoming if spec.capabilities else None))
 
         for log in (save_log, load_log):
             if not log.is_file():
@@ -596,6 +630,8 @@ def capture(spec: CaptureSpec) -> dict[str, Any]:
             "run_ms": spec.run_ms if spec.variant == "running" else None,
             "bios": str(spec.bios) if spec.bios else None,
             "extra_args": list(spec.extra_args),
+            "capabilities": list(spec.capabilities),
+            "parameters": dict(spec.parameters),
             "save_command": shlex.join(save_cmd),
             "load_command": shlex.join(load_cmd),
             "migrate_uri": uri,
@@ -658,18 +694,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--qemu-binary", help="QEMU binary (default qemu-system-ARCH)")
     p.add_argument("--bios", type=Path, help="firmware file passed as -bios")
-    p.add_argument(
-        "--extra-arg",
-        dest="extra_args",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra QEMU argument (repeatable)",
-    )
+    for flag, dest, meta, text in (
+        ("--extra-arg", "extra_args", "ARG", "extra QEMU argument"),
+        ("--capability", "capabilities", "NAME",
+         "migration capability to turn on at both ends, e.g. x-ignore-shared"),
+        ("--parameter", "parameters", "NAME=VALUE",
+         "migration parameter of the source, e.g. zero-page-detection=none "
+         "(VALUE is read as JSON when it parses, else as a string)"),
+    ):
+        p.add_argument(flag, dest=dest, action="append", default=[], metavar=meta,
+                       help=f"{text} (repeatable)")
     p.add_argument("--timeout", type=float, default=60.0, help="timeout of every wait, in seconds")
     p.add_argument("--keep-work", action="store_true", help="keep the temporary work folder")
     p.add_argument("-o", "--output", required=True, type=Path, help="case folder")
     return p
+
+
+def _parameter(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"--parameter wants NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -689,6 +737,8 @@ def main(argv: list[str] | None = None) -> int:
         qemu_binary=args.qemu_binary,
         bios=args.bios,
         extra_args=args.extra_args,
+        capabilities=args.capabilities,
+        parameters=dict(_parameter(p) for p in args.parameters),
         timeout=args.timeout,
         keep_work=args.keep_work,
     )
