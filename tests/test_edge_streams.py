@@ -13,6 +13,7 @@ import pytest
 
 import vmstate_edu as v
 from vmstate_edu.analyze import analyze_state
+from vmstate_edu.ram import flag_names, split_record
 from vmstate_edu.stream import find_vmdesc
 from vmstate_edu.twin import twin_diff
 
@@ -162,6 +163,10 @@ def test_one_kib_pages_raspi3b() -> None:
     addrs = [a for _, a, _, _ in s.ram.page_index()]
     assert len(addrs) == len(set(addrs)) == (1 << 30) // 1024
     assert all(a % 1024 == 0 for a in addrs) and any(a % 4096 for a in addrs)
+    word = next(w for w in s.ram.rec_word if w & 0xC00 and w & 0x2)
+    assert split_record(word, 1024) == (word & ~0x3FF, 0x22)
+    assert flag_names(split_record(word, 1024)[1]) == "ZERO|CONTINUE"
+    assert "0x" in flag_names(split_record(word, 4096)[1])  # a 4 KiB reading shows a stray bit
     assert s.to_bytes() == data
     assert _twin(case, s) == {"save": [], "load": []}
 

@@ -45,10 +45,18 @@ FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
               RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
 
 
+def split_record(word: int, page_size: int = 4096) -> tuple[int, int]:
+    """A RAM record's be64 word as (address, flags), as ``ram_load_precopy``
+    splits it: the flags are the bits below the target page size
+    (``addr & ~TARGET_PAGE_MASK``), so a 1 KiB-page guest has 10 flag bits."""
+    return word & ~(page_size - 1) & 0xFFFFFFFFFFFFFFFF, word & (page_size - 1)
 
 
 def flag_names(flags: int) -> str:
-    return "|".join(n for bit, n in FLAG_NAMES.items() if flags & bit) or "0"
+    """``ZERO|CONTINUE``; bits with no name are shown in hex (``ZERO|0x400``)."""
+    names = [n for bit, n in FLAG_NAMES.items() if flags & bit]
+    rest = flags & ~sum(FLAG_NAMES)
+    return "|".join(names + ([f"0x{rest:x}"] if rest else [])) or "0"
 
 
 @dataclass(eq=False)

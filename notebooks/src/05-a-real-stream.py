@@ -46,6 +46,24 @@ kinds = pd.DataFrame(s.ram.page_index(), columns=["block", "addr", "kind", "offs
 kinds.groupby(["block", "kind"]).size().unstack(fill_value=0)
 
 # %% [markdown]
+# ### Flags live below the page size
+# Each record starts with a be64 word: the page's address with the flags in the bits the
+# address does not use — the bits *below the target page size*, not a fixed 12. Most guests
+# have 4 KiB pages; an Arm `raspi3b` guest has 1 KiB pages (Arm's page size is chosen per
+# machine), so its flags are only 10 bits and bits 10–11 are address. Read with the wrong
+# mask, three of every four pages would land on the wrong address.
+
+# %%
+from vmstate_edu.ram import flag_names, split_record
+
+pi = v.load_stream(data_root() / "qemu-10.0" / "edge" / "a64-raspi3b" / "stream.mig.xz")
+word = next(w for w in pi.ram.rec_word if w & 0xC00 and w & 0x2)  # a zero page at ...400
+print(f"raspi3b: page size {pi.ram.page_size}, record word 0x{word:016x}")
+for psize in (pi.ram.page_size, 4096):
+    addr, flags = split_record(word, psize)
+    print(f"  read with {psize:4}-byte pages: address 0x{addr:x}, flags {flag_names(flags)}")
+
+# %% [markdown]
 # ## A device section, with its footer
 # `riscv_mtimer` is small enough to see whole: header (type 4 = FULL, section id, idstr,
 # instance, version), fields, then the footer `7e` + section id.
