@@ -47,6 +47,10 @@ CASES: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "x86-nozerodetect-running": (("10.0",), [
         "--arch", "x86_64", "--variant", "running", "--run-ms", "300",
         "--parameter", "zero-page-detection=none"]),
+    # the compress capability (QEMU <= 9.0): pages as be32 length + zlib data
+    "x86-compress-running": (("7.2",), [
+        "--arch", "x86_64", "--variant", "running", "--run-ms", "300",
+        "--capability", "compress"]),
     # no JSON description at the end; 7.2's pc-i440fx-2.0 sends no configuration either
     "x86-novmdesc": (("7.2", "10.0"), ["--arch", "x86_64"]),
 }

@@ -152,8 +152,12 @@ def test_analyze_memory_dump_lists_pages():
     assert zero and data and all(len(d.split()) == 4096 for d in data)
 
 
-@pytest.mark.parametrize("flag,name", [(0x40, "XBZRLE"), (0x100, "COMPRESS_PAGE")])
+@pytest.mark.parametrize("flag,name", [(0x40, "XBZRLE"),
+                                       (0x100, "Invalid compressed data length")])
 def test_compressed_ram_pages_get_a_clear_error(flag, name):
+    """XBZRLE pages are refused by name; a page turned into COMPRESS_PAGE
+    (read since QEMU 7.2's compress capability is supported) takes the
+    bytes after it for a length that is too large."""
     data = bytearray(demo_machine().save())
     s = v.load_stream(bytes(data))
     # the first page record of the first PART piece: set the unsupported flag
@@ -163,7 +167,8 @@ def test_compressed_ram_pages_get_a_clear_error(flag, name):
     data[rec + 6] |= flag >> 8
     with pytest.raises(v.SectionError, match=name) as ei:
         v.load_stream(bytes(data))
-    assert ei.value.offset == rec and ei.value.path == "ram"
+    assert ei.value.path == "ram"
+    assert ei.value.offset == rec if flag == 0x40 else rec < ei.value.offset < rec + 300
 
 
 def test_multifd_flush_records_are_read_and_written_back():

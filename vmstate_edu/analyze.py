@@ -229,19 +229,19 @@ def _traced_devices(stream: Stream) -> Any:
 def _memory(stream: Stream, sec: Any) -> OrderedDict:
     """``-m``: each page record of this piece, as the script would print it
     (its ``-m`` crashes on Python 3; this is what it meant to print)."""
-    from .ram import RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_ZERO
+    from .ram import PAGE_KINDS, RAM_SAVE_FLAG_ZERO, page_bytes
     ram = stream.ram
+    pieces = [x for x in stream.sections if x.handler == "ram"]
+    lo, hi = ram.pieces[pieces.index(sec)]
     out: OrderedDict = OrderedDict()
-    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
-        if b < 0 or not (w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO)):
-            continue
-        if not (sec.offset <= (d if w & RAM_SAVE_FLAG_PAGE else sec.offset) < sec.end):
+    for w, b, d in zip(ram.rec_word[lo:hi], ram.rec_block[lo:hi], ram.rec_data[lo:hi]):
+        if b < 0 or not w & PAGE_KINDS:
             continue
         name = "%s (0x%016x)" % (ram.blocks[b].idstr, w & ram.addr_mask)
         if w & RAM_SAVE_FLAG_ZERO:
             out[name] = "Filled with 0x%02x" % d
         else:
-            out[name] = " ".join(f"{c:02x}" for c in ram.source.view(d, d + ram.page_size))
+            out[name] = " ".join(f"{c:02x}" for c in page_bytes(ram, w, d))
     return out
 
 

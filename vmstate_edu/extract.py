@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import VMStateError
 from .qemufile import _umask, write_atomic
-from .ram import RAM_SAVE_FLAG_PAGE, RAM_SAVE_FLAG_ZERO
+from .ram import PAGE_KINDS, RAM_SAVE_FLAG_COMPRESS_PAGE, RAM_SAVE_FLAG_PAGE, page_bytes
 from .stream import Stream
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
@@ -77,7 +77,7 @@ def _records_by_block(ram: Any) -> dict[int, list[tuple[int, int]]]:
     """(word, data) of every page record, per block, in stream order (one pass)."""
     out: dict[int, list[tuple[int, int]]] = {}
     for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
-        if b >= 0 and w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
+        if b >= 0 and w & PAGE_KINDS:
             out.setdefault(b, []).append((w, d))
     return out
 
@@ -108,6 +108,9 @@ def _write_block(fh: Any, stream: Stream, records: list[tuple[int, int]]) -> Non
         addr = w & am
         if w & RAM_SAVE_FLAG_PAGE:
             data: Any = src.view(d, d + psize)
+            written.add(addr)
+        elif w & RAM_SAVE_FLAG_COMPRESS_PAGE:
+            data = page_bytes(ram, w, d)
             written.add(addr)
         elif d or addr in written:
             data = bytes([d]) * psize

@@ -45,11 +45,42 @@ FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
               RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
 
 
+PAGE_KINDS = RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE
+
+
 def split_record(word: int, page_size: int = 4096) -> tuple[int, int]:
     """A RAM record's be64 word as (address, flags), as ``ram_load_precopy``
     splits it: the flags are the bits below the target page size
     (``addr & ~TARGET_PAGE_MASK``), so a 1 KiB-page guest has 10 flag bits."""
     return word & ~(page_size - 1) & 0xFFFFFFFFFFFFFFFF, word & (page_size - 1)
+
+
+def _compress_bound(n: int) -> int:
+    """zlib's ``compressBound``: the most a page can take compressed."""
+    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13
+
+
+def page_bytes(state: RAMState, word: int, data_ref: int) -> bytes:
+    """The content a page record gives its page: a zero page's fill, the
+    page data, or a compressed page (be32 length + zlib data) inflated."""
+    psize = state.page_size
+    if word & RAM_SAVE_FLAG_ZERO:
+        return bytes([data_ref]) * psize
+    if word & RAM_SAVE_FLAG_COMPRESS_PAGE:
+        import zlib
+
+        n = int.from_bytes(state.source.view(data_ref, data_ref + 4), "big")
+        try:  # at most a page (+1 to notice more): no inflating beyond it
+            out = zlib.decompressobj().decompress(
+                state.source.view(data_ref + 4, data_ref + 4 + n), psize + 1)
+        except zlib.error as e:
+            raise VMStateError(f"compressed page does not inflate: {e}", offset=data_ref,
+                               path="ram") from None
+        if len(out) != psize:
+            raise VMStateError(f"compressed page inflates to {len(out)} bytes, not {psize}",
+                               offset=data_ref, path="ram")
+        return out
+    return bytes(state.source.view(data_ref, data_ref + psize))
 
 
 def flag_names(flags: int) -> str:
@@ -118,10 +149,11 @@ class RAMState:
         fm, am = self.flag_mask, self.addr_mask
         for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
             flags = w & fm
-            if flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE):
-                rows.append((self.blocks[b].idstr, w & am,
-                             "page" if flags & RAM_SAVE_FLAG_PAGE else "zero",
-                             d if flags & RAM_SAVE_FLAG_PAGE else None))
+            if flags & PAGE_KINDS:
+                kind = "page" if flags & RAM_SAVE_FLAG_PAGE else (
+                    "zero" if flags & RAM_SAVE_FLAG_ZERO else "compressed")
+                rows.append((self.blocks[b].idstr, w & am, kind,
+                             None if kind == "zero" else d))
         return rows
 
     def read_page(self, block: str, addr: int) -> bytes:
@@ -129,12 +161,9 @@ class RAMState:
         bi = self.block_index(block)
         found = None
         for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
-            if b == bi and (w & self.addr_mask) == addr and \
-                    w & (RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_ZERO):
+            if b == bi and (w & self.addr_mask) == addr and w & PAGE_KINDS:
                 found = (w, d)
-        if found is None or found[0] & RAM_SAVE_FLAG_ZERO:
-            return bytes([found[1]]) * self.page_size if found else bytes(self.page_size)
-        return bytes(self.source.view(found[1], found[1] + self.page_size))
+        return page_bytes(self, *found) if found else bytes(self.page_size)
 
 
 # ---------------------------------------------------------------------------
@@ -304,10 +333,10 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             state.rec_block.append(-1)
             state.rec_data.append(-1)
             continue
-        if flags & (RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_COMPRESS_PAGE | RAM_SAVE_FLAG_HOOK):
+        if flags & (RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_HOOK):
             raise SectionError(f"ram: {flag_names(flags)} pages are not supported "
-                               "(capture without xbzrle/compression/RDMA)", offset=o, path="ram")
-        if not flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE):
+                               "(capture without xbzrle/RDMA)", offset=o, path="ram")
+        if not flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE):
             raise SectionError(f"ram: unknown record flags 0x{flags:x}", offset=o, path="ram")
         if flags & RAM_SAVE_FLAG_CONTINUE:
             if last < 0:
@@ -335,6 +364,17 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             data_ref = fill
             if state.materialize and block.data is not None:
                 block.data[addr:addr + psize] = bytes([fill]) * psize
+        elif flags & RAM_SAVE_FLAG_COMPRESS_PAGE:  # QEMU <= 9.0's compress capability
+            n = f.get_be32()
+            if n > _compress_bound(psize):
+                raise SectionError(f"Invalid compressed data length: {n}", offset=do, path="ram")
+            f.skip(n)
+            if leaves:
+                _leaf(tr, "frame_get", f, do, "compressed page", "be32 + zlib",
+                      f"{block.idstr}@0x{addr:x}", raw=False)
+            data_ref = do
+            if state.materialize and block.data is not None:
+                block.data[addr:addr + psize] = page_bytes(state, word, do)
         else:
             f.skip(psize)
             if leaves:
@@ -469,6 +509,11 @@ def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> Non
         if word & RAM_SAVE_FLAG_ZERO:
             f.put_byte(d)
             _leaf(tr, "frame_put", f, o, "zero page fill", "uint8", d)
+        elif word & RAM_SAVE_FLAG_COMPRESS_PAGE:
+            n = int.from_bytes(src.view(d, d + 4), "big")
+            f.put_buffer(src.view(d, d + 4 + n))
+            _leaf(tr, "frame_put", f, o, "compressed page", "be32 + zlib",
+                  f"{state.blocks[b].idstr}@0x{word & state.addr_mask:x}", raw=False)
         else:
             f.put_buffer(src.view(d, d + psize))
             _leaf(tr, "frame_put", f, o, "page data", "buffer",
