@@ -70,11 +70,37 @@ def _alterations(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+def _page_alterations(data: bytes) -> list[tuple[str, bytes]]:
+    """The same for a run of PAGE|CONTINUE records (4104 bytes apart)."""
+    r = v.load_stream(data).registry.ram
+    starts = [d - 8 for w, d in zip(r.rec_word, r.rec_data) if w & 0xFFF == 0x28]
+    runs = [a for a, b in zip(starts, starts[1:]) if b - a == 4104]
+    assert len(runs) > 40, "no run of full pages found"
+    out = []
+    for at in (runs[0], runs[1], runs[len(runs) // 2]):
+        word = int.from_bytes(data[at:at + 8], "big")
+
+        def put(w: int, at: int = at) -> bytes:
+            return data[:at] + w.to_bytes(8, "big") + data[at + 8:]
+
+        out += [
+            (f"page@{at:x} outside the block", put((1 << 50) | 0x28)),
+            (f"page@{at:x} becomes ZERO|CONTINUE", put((word & ~0xFFF) | 0x22)),
+            (f"page@{at:x} loses CONTINUE", put((word & ~0xFFF) | 0x08)),
+            (f"page@{at:x} flag bit 9 set", put(word | 0x200)),
+            (f"cut inside page@{at:x}", data[:at + 100]),
+        ]
+    return out
+
+
 @pytest.mark.parametrize("seed", SEEDS[:2])
 def test_fast_scan_fails_like_the_record_loop(seed, monkeypatch) -> None:
     data = _stream(seed)
     kinds = set()
-    for what, bad in _alterations(data):
+    alterations = _alterations(data)
+    if "running" in seed:
+        alterations += _page_alterations(data)
+    for what, bad in alterations:
         fast = _outcome(bad, False, monkeypatch)
         assert fast == _outcome(bad, True, monkeypatch), what
         kinds.add(fast[0] if fast[0] == "ok" else fast[1])

@@ -46,6 +46,10 @@ class QEMUFile:
                 fh.close()
                 return cls(b"")
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            if size >= 1 << 20 and hasattr(mm, "madvise") and hasattr(mmap, "MADV_WILLNEED"):
+                # a reader touches every page record's header: map it all now in bulk
+                # instead of one page fault at a time (about 10% of indexing 270 MB)
+                mm.madvise(mmap.MADV_WILLNEED)
             f = cls(mm)
             f._mmap, f._fh = mm, fh
             return f

@@ -402,40 +402,41 @@ _HIGH_FLAG_BITS = {bits: bytes(b & ((1 << (bits - 8)) - 1) for b in range(256))
 _NATIVE_BE = sys.byteorder == "big"
 
 
-def _zero_run(buf: Any, pos: int, k: int, psize: int, used: int, am: int
-              ) -> tuple[array, bytes]:
-    """Decode up to ``k`` 9-byte ``ZERO|CONTINUE`` records at ``pos`` with
-    byte-slice arithmetic instead of a Python loop per record: the record
-    words come from eight strided slices (byte ``j`` of every word), the fill
-    bytes from a ninth. Returns the words and fills of the leading records
-    that are ``ZERO|CONTINUE`` with their page inside the block (possibly
-    none); the caller goes on from the first record that is not."""
-    end = pos + 9 * k
+def _strided_run(buf: Any, pos: int, k: int, stride: int, flag_byte: int, psize: int,
+                 used: int, am: int) -> array:
+    """Decode up to ``k`` records of one kind at ``pos``, ``stride`` bytes
+    apart (9 for ``ZERO|CONTINUE``: word + fill; 8 + page size for
+    ``PAGE|CONTINUE``), with byte-slice arithmetic instead of a Python loop
+    per record: the words come from eight strided slices (byte ``j`` of
+    every word). Returns the words of the leading records whose flags are
+    ``flag_byte`` and whose page lies inside the block (possibly none); the
+    caller goes on from the first record that is not."""
+    end = pos + stride * k
     bits = psize.bit_length() - 1
     if bits not in _HIGH_FLAG_BITS:  # pages under 512 B or over 64 KiB: the record loop
-        return array("Q"), b""
-    flags_lo = bytes(buf[pos + 7:end:9])                       # flag bits 0-7 of every word
-    flags_hi = bytes(buf[pos + 6:end:9]).translate(_HIGH_FLAG_BITS[bits])  # flag bits 8..
-    m = min(k - len(flags_lo.lstrip(b"\x22")), k - len(flags_hi.lstrip(b"\x00")))
+        return array("Q")
+    flags_lo = bytes(buf[pos + 7:end:stride])                       # flag bits 0-7
+    flags_hi = bytes(buf[pos + 6:end:stride]).translate(_HIGH_FLAG_BITS[bits])  # bits 8..
+    m = min(k - len(flags_lo.lstrip(bytes([flag_byte]))), k - len(flags_hi.lstrip(b"\x00")))
     if m == 0:
-        return array("Q"), b""
+        return array("Q")
     packed = bytearray(8 * m)
     for j in range(8):
-        packed[j::8] = bytes(buf[pos + j:pos + 9 * m:9])
+        packed[j::8] = bytes(buf[pos + j:pos + stride * m:stride])
     words = array("Q", packed)
     if not _NATIVE_BE:
         words.byteswap()
     if (max(words) & am) + psize > used:   # some page lies outside: keep those before it
         m = next(i for i, w in enumerate(words) if (w & am) + psize > used)
         del words[m:]
-    return words, bytes(buf[pos + 8:pos + 9 * m:9])
+    return words
 
 
 def _scan_continue_run(f: QEMUFile, state: RAMState, bi: int) -> None:
     """The common case, fast: a run of ``ZERO|CONTINUE`` / ``PAGE|CONTINUE``
-    records in block ``bi``, indexed exactly as the record loop would, in one
-    tight loop (no tracing, nothing materialised). Runs of zero pages are
-    decoded thousands at a time by :func:`_zero_run`. Stops before the first
+    records in block ``bi``, indexed exactly as the record loop would (no
+    tracing, nothing materialised). Runs of either kind are decoded up to
+    thousands at a time by :func:`_strided_run`. Stops before the first
     record that is anything else, is cut short, or lies outside the block;
     the general loop then reads (or refuses) it with its own checks."""
     buf = f._rbuf
@@ -449,29 +450,29 @@ def _scan_continue_run(f: QEMUFile, state: RAMState, bi: int) -> None:
     datas = array("q")
     room = LIMITS.max_elements * 4 - len(state.rec_word)
     unpack = _BE64.unpack_from
-    window = 16  # records looked at per _zero_run: grows while runs fill it, so
-    # long runs go in big strides and short ones cost no more than they hold
+    # records looked at per _strided_run: the window grows while runs fill it,
+    # so long runs go in big strides and short ones cost no more than they hold
+    window = 16
     while pos + 9 <= n and len(words) < room:
-        word = unpack(buf, pos)[0]
-        flags = word & fm
+        flags = unpack(buf, pos)[0] & fm
         if flags == _ZERO_CONT:
-            k = min((n - pos) // 9, window, room - len(words))
-            zw, fills = _zero_run(buf, pos, k, psize, used, am)
-            if not zw:
-                break  # its page lies outside the block: the general loop refuses it
-            words.extend(zw)
-            datas.extend(fills)
-            pos += 9 * len(zw)
-            window = min(window * 4, 1 << 16) if len(zw) == k else 16
-            continue
-        if flags == _PAGE_CONT:
-            if (word & am) + psize > used or pos + 8 + psize > n:
-                break
-            datas.append(base + pos + 8)
-            pos += 8 + psize
+            stride = 9
+        elif flags == _PAGE_CONT:
+            stride = 8 + psize
         else:
             break
-        words.append(word)
+        k = min((n - pos) // stride, window, room - len(words))
+        run = _strided_run(buf, pos, k, stride, flags, psize, used, am) if k else array("Q")
+        if not run:
+            break  # cut short, or its page lies outside the block: the general loop says so
+        m = len(run)
+        words.extend(run)
+        if stride == 9:
+            datas.extend(bytes(buf[pos + 8:pos + 9 * m:9]))   # the fill bytes
+        else:
+            datas.extend(range(base + pos + 8, base + pos + 8 + stride * m, stride))
+        pos += stride * m
+        window = min(window * 4, 1 << 16) if m == k else 16
     if words:
         state.rec_word.extend(words)
         state.rec_block.extend(array("i", [bi]) * len(words))
