@@ -47,81 +47,89 @@ def extract(stream: Stream, outdir: str) -> dict[str, str]:
     os.makedirs(outdir, exist_ok=True)
     ram = stream.ram
     files: dict[str, str] = {}
-    used: set[str] = set()
-    records = _records_by_block(ram)
-    for bi, block in enumerate(ram.blocks):
-        fname = safe_name(block.idstr) + ".bin"
-        while fname in used or fname in ("desc.json", "state.json", "ram-blocks.json"):
-            fname = "_" + fname
-        used.add(fname)
-        final = inside(outdir, fname)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.realpath(outdir))
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.truncate(block.used_length)
-                _write_block(fh, stream, records.get(bi, []))
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, final)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        files[block.idstr] = fname
+    writers: list[_BlockFile] = []
+    try:
+        for block in ram.blocks:
+            fname = safe_name(block.idstr) + ".bin"
+            while fname in files.values() or fname in ("desc.json", "state.json",
+                                                       "ram-blocks.json"):
+                fname = "_" + fname
+            files[block.idstr] = fname
+            writers.append(_BlockFile(inside(outdir, fname), block.used_length, ram.page_size))
+        _write_pages(ram, writers)
+        for w in writers:
+            w.finish()
+    finally:
+        for w in writers:
+            w.discard()
     write_json_atomic(inside(outdir, "desc.json"), stream.vmdesc)
     write_json_atomic(inside(outdir, "state.json"), analyze_state(stream))
     write_json_atomic(inside(outdir, "ram-blocks.json"), files)
     return files
 
 
-def _records_by_block(ram: Any) -> dict[int, list[tuple[int, int]]]:
-    """(word, data) of every page record, per block, in stream order (one pass)."""
-    out: dict[int, list[tuple[int, int]]] = {}
-    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
-        if b >= 0 and w & PAGE_KINDS:
-            out.setdefault(b, []).append((w, d))
-    return out
-
-
 _IOV_MAX = 512
 
 
-def _write_block(fh: Any, stream: Stream, records: list[tuple[int, int]]) -> None:
-    """Write a block's pages at their addresses: runs of pages at consecutive
-    addresses go out in one ``pwritev``; a zero page is written only where it
-    replaces earlier data or has a non-zero fill (the file starts sparse)."""
-    ram = stream.ram
-    psize = ram.page_size
-    src = ram.source
-    fh.flush()
-    fd = fh.fileno()
-    am = ram.addr_mask
-    written: set[int] = set()
-    bufs: list[Any] = []
-    start = nxt = -1
+class _BlockFile:
+    """One RAM block's file, written at a temporary name (sparse: it starts
+    as a hole of the block's size) and renamed into place by :meth:`finish`.
+    Pages at consecutive addresses go out in one ``pwritev``."""
 
-    def flush() -> None:
-        if bufs:
-            _pwritev_all(fd, bufs, start)
-            bufs.clear()
+    def __init__(self, final: str, size: int, psize: int):
+        self.final = final
+        fd, self.tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(final))
+        self.fd: int | None = fd
+        os.ftruncate(fd, size)
+        self.written = bytearray(size // psize + 1)  # pages holding data: a zero page
+        self.bufs: list[Any] = []                     # there must be written out
+        self.start = self.nxt = -1
 
-    for w, d in records:
-        addr = w & am
-        if w & RAM_SAVE_FLAG_PAGE:
-            data: Any = src.view(d, d + psize)
-            written.add(addr)
-        elif w & RAM_SAVE_FLAG_COMPRESS_PAGE:
-            data = page_bytes(ram, w, d)
-            written.add(addr)
-        elif d or addr in written:
-            data = bytes([d]) * psize
-        else:
+    def add(self, addr: int, data: Any) -> None:
+        if addr != self.nxt or len(self.bufs) >= _IOV_MAX:
+            self.flush()
+            self.start = addr
+        self.bufs.append(data)
+        self.nxt = addr + len(data)
+
+    def flush(self) -> None:
+        if self.bufs:
+            _pwritev_all(self.fd, self.bufs, self.start)
+            self.bufs.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        os.fchmod(self.fd, 0o666 & ~_umask())
+        os.close(self.fd)
+        self.fd = None
+        os.replace(self.tmp, self.final)
+        self.tmp = None
+
+    def discard(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+        if self.tmp is not None and os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+
+
+def _write_pages(ram: Any, writers: list[_BlockFile]) -> None:
+    """One pass over the page records, in stream order: every page's last
+    content lands at its address; a zero page is written only where it
+    replaces earlier data or has a non-zero fill (the files start sparse)."""
+    psize, am = ram.page_size, ram.addr_mask
+    rb, base = ram.source._rbuf, ram.source.base
+    data_flags = RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE
+    for w, b, d in zip(ram.rec_word, ram.rec_block, ram.rec_data):
+        if b < 0 or not w & PAGE_KINDS:
             continue
-        if addr != nxt or len(bufs) >= _IOV_MAX:
-            flush()
-            start = addr
-        bufs.append(data)
-        nxt = addr + psize
-    flush()
+        addr = w & am
+        out = writers[b]
+        if w & data_flags:
+            out.written[addr // psize] = 1
+            out.add(addr, rb[d - base:d - base + psize] if w & RAM_SAVE_FLAG_PAGE
+                    else page_bytes(ram, w, d))
+        elif d or out.written[addr // psize]:
+            out.add(addr, bytes([d]) * psize)
 
 
 def _pwritev_all(fd: int, bufs: list[Any], offset: int) -> None:
