@@ -20,35 +20,40 @@ WHY = """
 ## Why targets are (not) met (profiling notes, cProfile and -X importtime)
 
 * **analyze** - on the 0.5 MB streams both tools take 70-110 ms as whole
-  processes, of which ~35-50 ms is starting the interpreter with its site
+  processes, of which ~35-55 ms is starting the interpreter with its site
   packages (the "start-up floor" printed by ``bench_analyze.py``): a 2x ratio
   would need our whole import + load + formatting in ~15 ms, which Python's
   own imports of ``json``/``dataclasses``/``mmap`` nearly exhaust. Beyond the
-  floor we are at par on those streams; on the 4-5 MB ppc64 streams we are
-  ~3.5x faster and on the 270 MB stream ~2x, while indexing every RAM page.
-  Done: ``analyze`` formats the values the load stored (no second pass),
-  the JSON trailer is found in a growing tail window (no 64 MiB copy),
-  runs of zero pages decode with ``struct.iter_unpack``, the package is
-  byte-compiled before timing (as an install is; this sandbox sets
-  PYTHONDONTWRITEBYTECODE).
-* **extract** - ours = interpreter + one load + writing a 512 MiB sparse file
-  with 256 MiB of page data (``os.pwritev`` per run of consecutive pages, the
-  source pages read from the memory map) + ``state.json``. The write of the
-  page data is most of it; the plain-copy column shows the kernel side alone
-  for the whole file. 5x would need the page writes at copy speed.
+  floor we are at par or ahead on those streams; on the 4-5 MB ppc64 streams
+  we are ~3.5x faster and on the 270 MB stream ~2.3x, while indexing every
+  RAM page. Done: ``analyze`` formats the values the load stored (no second
+  pass), the JSON trailer is found in a growing tail window (no 64 MiB copy),
+  runs of zero pages and of full pages are decoded from strided byte slices
+  (eight slices give every record word of a run, no loop per record), the
+  mapped file is prefetched (MADV_WILLNEED), the package is byte-compiled
+  before timing (as an install is; this sandbox sets PYTHONDONTWRITEBYTECODE).
+* **extract** - ours = interpreter (~0.05 s) + one load (~0.06 s) + one pass
+  over the page records writing a 512 MiB sparse file with 256 MiB of page
+  data (``os.pwritev`` per run of consecutive pages, straight from the memory
+  map) + ``state.json`` (~0.05 s, indented like the script's). The kernel's
+  share of the write alone is about the plain-copy column; the start-up, the
+  load and the write together already exceed a fifth of the script's time,
+  so 5x is out of reach for a Python process that indexes the stream first.
+  The figure moves with the page cache's writeback of earlier runs.
 * **engine, untraced load** - met by ``vmstate_edu/plan.py``: consecutive
   plain-integer fields are read with one ``struct`` call (same values).
 * **engine, tracing overhead** - met the same way: a traced run records one
   deferred entry that expands into exactly the field-by-field records when
   ``Tracer.rows`` is first read (``tests/test_plan.py`` checks the records are
   identical). The expansion is paid when the trace is looked at, not when it
-  is recorded: recording costs at most 2.4x an untraced load, recording and
+  is recorded: recording costs at most ~2.5x an untraced load, recording and
   then reading every record (``Tracer.rows``) 3.2-4.9x (bench_engine's
   "+rows" column).
 * **trace -> DataFrame** - columns built once in their final dtypes, seq as a
-  range, categories coded through a dict: 3.3 s -> ~1.0-1.1 s (it crosses the
-  1 s line from run to run); what is left is transposing a million 14-tuples
-  (~0.3 s) and pandas' object columns for value/raw/args.
+  range, categories coded through a dict, and the frame takes the columns
+  without copying them (``copy=False``, ~0.1 s): 3.3 s -> ~0.85 s. What is
+  left is taking a million 14-tuples apart column by column (~0.3 s) and
+  pandas' object columns for value/raw/args.
 """
 
 
