@@ -80,7 +80,9 @@ def seed_info(name: str, data: bytes) -> SeedInfo:
 
 DEFAULT_SEEDS = [("teaching-10.0", None), ("teaching-7.2", None),
                  ("aarch64-virt-paused", "10.0"), ("x86_64-pc-paused", "7.2"),
-                 ("riscv64-virt-paused", "7.2"), ("x86_64-pc-paused", "10.0")]
+                 ("riscv64-virt-paused", "7.2"), ("x86_64-pc-paused", "10.0"),
+                 # s390x's storage attributes and NULL pointer runs; 7.2's zlib pages
+                 ("edge/s390x-ccw", "10.0"), ("edge/x86-compress-running", "7.2")]
 
 
 def load_seeds(names: list[tuple[str, str | None]] = DEFAULT_SEEDS) -> list[SeedInfo]:
