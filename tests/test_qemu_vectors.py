@@ -10,8 +10,8 @@ The 7.2 and 10.0 test files carry the same vectors (they differ only in
 ``const`` qualifiers and includes); ``test_vectors_match_qemu_sources``
 checks our byte arrays against both files when the sources are present.
 
-Not reproduced: the GTree cases (``VMSTATE_GTREE_V``: no constructor
-here), skipped by name.
+All 23 cases are here, the GTree ones (``VMSTATE_GTREE_V`` and
+``VMSTATE_GTREE_DIRECT_KEY_V``, domains and IOMMU mappings) included.
 """
 
 from __future__ import annotations
