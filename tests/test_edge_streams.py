@@ -224,3 +224,27 @@ def test_compressed_pages_qemu72() -> None:
     with pytest.raises(v.VMStateError) as e:
         page_bytes(s2.ram, w, d)
     assert e.value.offset == d
+
+
+def test_cli_vmdesc_option(tmp_path: Path, capsys) -> None:
+    """``--vmdesc FILE`` on the command line: a stream of the same machine,
+    or its ``analyze -d desc`` JSON, lets ``analyze`` read a stream without
+    JSON; without it the error names the option."""
+    from vmstate_edu.cli import main
+
+    nov = tmp_path / "nov.mig"
+    nov.write_bytes(_raw("qemu-10.0/edge/x86-novmdesc"))
+    ref = tmp_path / "ref.mig"
+    ref.write_bytes(_raw("qemu-10.0/x86_64-pc-paused"))
+    assert main(["analyze", str(nov)]) == 2
+    assert "--vmdesc" in capsys.readouterr().err
+    assert main(["analyze", "-d", "desc", str(ref)]) == 0
+    (tmp_path / "desc.json").write_text(capsys.readouterr().out)
+    outs = []
+    for src in (ref, tmp_path / "desc.json"):
+        assert main(["analyze", str(nov), "--vmdesc", str(src)]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] and "timer (0)" in outs[0] and len(outs[0]) > 20
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["analyze", str(nov), "--vmdesc", str(tmp_path / "bad.json")]) == 2
+    assert "not a JSON description" in capsys.readouterr().err

@@ -15,10 +15,16 @@ def _val(v: object) -> object:
     return v
 
 
+def _load(ns: argparse.Namespace, **kw: object) -> object:
+    """``load_stream(ns.file)``, with ``--vmdesc`` for a stream that has no JSON."""
+    from .stream import load_stream, read_vmdesc
+    vmdesc = read_vmdesc(ns.vmdesc) if getattr(ns, "vmdesc", None) else None
+    return load_stream(ns.file, vmdesc=vmdesc, **kw)
+
+
 def cmd_analyze(ns: argparse.Namespace) -> int:
     from .analyze import analyze_desc, analyze_state
-    from .stream import load_stream
-    s = load_stream(ns.file)
+    s = _load(ns)
     obj = analyze_desc(s) if ns.dump == "desc" else analyze_state(s, dump_memory=ns.memory)
     print(json.dumps(obj, indent=4, separators=(",", ": ")))
     return 0
@@ -26,8 +32,7 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
 
 def cmd_extract(ns: argparse.Namespace) -> int:
     from .extract import extract
-    from .stream import load_stream
-    files = extract(load_stream(ns.file), ns.output)
+    files = extract(_load(ns), ns.output)
     for name, fname in files.items():
         print(f"{fname}\t{name}")
     print("desc.json\nstate.json")
@@ -48,8 +53,7 @@ def cmd_diff(ns: argparse.Namespace) -> int:
 
 
 def cmd_trace(ns: argparse.Namespace) -> int:
-    from .stream import load_stream
-    s = load_stream(ns.file, descriptions="arch" if ns.arch else None)
+    s = _load(ns, descriptions="arch" if ns.arch else None)
     t = s.trace_load() if ns.load else s.trace_save()
     sys.stdout.write(t.qemu_log(ns.qemu_version or s.qemu_version))
     return 0
@@ -73,10 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-d", "--dump", choices=["state", "desc"], default="state")
     a.add_argument("-m", "--memory", action="store_true", help="dump RAM pages too")
     a.set_defaults(fn=cmd_analyze)
+    vmdesc_help = ("JSON description for a stream that has none (suppress-vmdesc, old "
+                   "machine types): a desc.json, or a stream of the same machine and QEMU")
     e = sub.add_parser("extract", help="write RAM blocks, desc.json and state.json")
     e.add_argument("file")
     e.add_argument("-o", "--output", required=True)
     e.set_defaults(fn=cmd_extract)
+    for sp in (a, e):
+        sp.add_argument("--vmdesc", metavar="FILE", help=vmdesc_help)
     d = sub.add_parser("diff", help="fields that differ between two streams")
     d.add_argument("a")
     d.add_argument("b")
@@ -88,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--load", action="store_true")
     t.add_argument("--arch", action="store_true", help="use the hand-written CPU descriptions")
     t.add_argument("--qemu-version", choices=["7.2", "10.0"])
+    t.add_argument("--vmdesc", metavar="FILE", help=vmdesc_help)
     t.set_defaults(fn=cmd_trace)
     ed = sub.add_parser("edit", help="change fields or registers and write a new stream")
     ed.add_argument("file")

@@ -349,8 +349,9 @@ class StreamRegistry(SaveVMState):
             raise SectionError(f"section '{idstr}' {instance_id}: this stream has no JSON "
                                "description at its end (a machine with suppress-vmdesc=on, an "
                                "old machine type, or a truncated stream), so its devices cannot "
-                               "be decoded; pass vmdesc= (the JSON of a stream of the same "
-                               "machine and QEMU) or descriptions=", path=idstr)
+                               "be decoded; pass vmdesc= or --vmdesc FILE (the JSON of a "
+                               "stream of the same machine and QEMU) or descriptions=",
+                               path=idstr)
         if self.descriptions is not None:
             found = self.descriptions(idstr, instance_id, dev, self)
             if found is not None:
@@ -614,6 +615,25 @@ class Stream:
         df["section_id"] = df["section_id"].astype("Int64")
         df["instance"] = df["instance"].astype("int64")
         return df
+
+
+def read_vmdesc(path: str | os.PathLike) -> dict:
+    """A JSON description to read a stream that has none: a ``.json`` file
+    (``desc.json`` of ``extract``, ``analyze -d desc``) or another stream of
+    the same machine and QEMU, whose trailing JSON is taken."""
+    data = read_source(path)
+    head = bytes(data[:64]).lstrip()
+    if head.startswith(b"{"):
+        try:
+            desc = json.loads(bytes(data))
+        except ValueError as e:
+            raise VMStateError(f"{os.fspath(path)}: not a JSON description ({e})") from None
+        return validate_vmdesc(desc, None)
+    found = find_vmdesc(data)
+    if found is None:
+        raise VMStateError(f"{os.fspath(path)}: neither a JSON description nor a stream "
+                           "that ends with one")
+    return found[1]
 
 
 def load_stream(path: str | os.PathLike | bytes, descriptions: Any = None,
