@@ -153,3 +153,11 @@ def test_result_html_and_repr():
     r = grader.check("q7", "a")
     assert 'data-passed="0"' in r._repr_html_()
     assert repr(r).startswith("✘ q7")
+
+
+def test_q14_wrong_answers():
+    m = grader.material("q14")
+    assert m.page_size == 1024 and m.word & 0xC00  # the 4 KiB reading differs here
+    _fails("q14", m.word & ~0xFFF, "12 bits")
+    _fails("q14", m.word, "flag bits")
+    _fails("q14", "page", "int")

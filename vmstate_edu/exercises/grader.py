@@ -643,3 +643,41 @@ def _q13(answer: Any) -> tuple[bool, str]:
     else:
         msg += " Too many: lines of subsections (cpu/pmp/…) or nested structs do not count."
     return False, msg
+
+
+# ---------------------------------------------------------------------------
+# q14  a RAM record of a guest with 1 KiB pages
+# ---------------------------------------------------------------------------
+
+def _q14_material() -> dict:
+    from ..stream import load_stream
+    from ..viz.qemulog import data_root
+
+    s = load_stream(data_root() / "qemu-10.0" / "edge" / "a64-raspi3b" / "stream.mig.xz")
+    return {"stream": s, "word": s.ram.rec_word[1000], "page_size": s.ram.page_size}
+
+
+@_question("q14", "Where does this RAM record put its page?", """
+``grader.material("q14")`` has a real QEMU 10.0 stream of an Arm ``raspi3b``
+guest (``.stream``) and one of its RAM record words (``.word``, the 1001st
+record). A record word holds the page's address and, in the bits the address
+does not use, the record's flags. At which address of the RAM block does this
+record put its page? Answer: an int.
+""", material=_q14_material)
+def _q14(answer: Any) -> tuple[bool, str]:
+    from ..ram import split_record
+
+    a = _as_int(answer)
+    if a is None:
+        return False, "Answer with an int (the address)."
+    m = _q14_material()
+    want = split_record(m["word"], m["page_size"])[0]
+    if a == want:
+        return True, (f"Right: 0x{want:x}. This guest's pages are {m['page_size']} bytes, so the "
+                      "flags are only the low 10 bits.")
+    if a == m["word"] & ~0xFFF:
+        return False, ("That reads the flags as the low 12 bits, as on a 4 KiB-page guest. "
+                       "How big are this stream's pages (its JSON says)?")
+    if a == m["word"]:
+        return False, "The word still has its flag bits in it."
+    return False, "Split the word into address and flags at the page size."

@@ -231,6 +231,23 @@ answer_q13 = ...   # (count in 7.2, count in 10.0)
 grader.check("q13", answer_q13)
 
 # %% [markdown]
+# ## q14 · Where does this RAM record put its page?
+#
+# ``grader.material("q14")`` has a real QEMU 10.0 stream of an Arm ``raspi3b``
+# guest (``.stream``) and one of its RAM record words (``.word``). A record word holds the
+# page's address and, in the bits the address does not use, the record's flags. At which
+# address of the RAM block does this record put its page? Answer: an int.
+
+# %%
+m14 = grader.material("q14")
+print(hex(m14.word))
+
+answer_q14 = ...   # the page's address
+
+# %%
+grader.check("q14", answer_q14)
+
+# %% [markdown]
 # ## Recap
 # Run `[grader.check(q, globals()[f"answer_{q}"]) for q in grader.QUESTIONS]` to see all
 # your results at once. Each checker recomputed its answer from the engine or the real QEMU
