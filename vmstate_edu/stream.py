@@ -554,15 +554,17 @@ class Stream:
         self.data = data
 
     # -- tracing -----------------------------------------------------------------
-    def trace_load(self) -> _trace.Tracer:
-        """Load the stream again inside a trace (a fresh registry)."""
-        with _trace.trace(self.qemu_version) as t:
+    def trace_load(self, leaves: bool = True) -> _trace.Tracer:
+        """Load the stream again inside a trace (a fresh registry).
+        ``leaves=False`` records QEMU's events only (faster on big RAM)."""
+        with _trace.trace(self.qemu_version, leaves=leaves) as t:
             reg = self._new_registry()
             qemu_loadvm_state(QEMUFile(self.data), reg)
         return t
 
-    def trace_save(self) -> _trace.Tracer:
-        with _trace.trace(self.qemu_version) as t:
+    def trace_save(self, leaves: bool = True) -> _trace.Tracer:
+        """Save the stream again inside a trace."""
+        with _trace.trace(self.qemu_version, leaves=leaves) as t:
             self.to_bytes()
         return t
 

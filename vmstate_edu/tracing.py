@@ -350,11 +350,12 @@ ACTIVE: Tracer | None = None
 
 
 @contextmanager
-def trace(qemu_version: str | None = None) -> Iterator[Tracer]:
-    """Record every event of the engine inside the ``with`` block."""
+def trace(qemu_version: str | None = None, leaves: bool = True) -> Iterator[Tracer]:
+    """Record every event of the engine inside the ``with`` block
+    (``leaves=False``: QEMU's events and calls only, no per-field records)."""
     global ACTIVE
     prev = ACTIVE
-    t = Tracer(qemu_version)
+    t = Tracer(qemu_version, leaves=leaves)
     ACTIVE = t
     try:
         yield t
