@@ -18,6 +18,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent
 REPO = DATA.parent
+DISK = "/tmp/vmstate-edu-edge-disk.raw"  # a blank 1 MiB drive, made under each QEMU's root
 MEMFD = ["--extra-arg=-object", "--extra-arg=memory-backend-memfd,id=mem0,size=64M,share=on"]
 
 # name: (versions, capture options)
@@ -51,6 +52,20 @@ CASES: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "x86-compress-running": (("7.2",), [
         "--arch", "x86_64", "--variant", "running", "--run-ms", "300",
         "--capability", "compress"]),
+    # a guest that ran long enough for SeaBIOS to IDENTIFY its drive: the drive's
+    # element of the IDE/AHCI arrays carries identify_data, the others do not
+    "x86-ide-booted-running": (("7.2", "10.0"), [
+        "--arch", "x86_64", "--variant", "running", "--run-ms", "1500",
+        "--extra-arg=-drive", f"--extra-arg=file={DISK},format=raw,if=ide,file.locking=off"]),
+    "x86-q35-ahci-booted-running": (("7.2", "10.0"), [
+        "--arch", "x86_64", "--machine", "q35", "--variant", "running", "--run-ms", "1500",
+        "--extra-arg=-drive", f"--extra-arg=file={DISK},format=raw,if=ide,file.locking=off"]),
+    # VMSTATE_VSTRUCT (kcs, twice by name): its description is written inline
+    "x86-ipmi-kcs": (("7.2", "10.0"), [
+        "--arch", "x86_64", "--extra-arg=-device", "--extra-arg=ipmi-bmc-sim,id=bmc0",
+        "--extra-arg=-device", "--extra-arg=isa-ipmi-kcs,bmc=bmc0"]),
+    # two fields named offset (7.2's aspeed.rtc, its .name a TYPE_ macro)
+    "arm-ast2500": (("7.2",), ["--arch", "arm", "--machine", "ast2500-evb", "--memory", "512M"]),
     # no JSON description at the end; 7.2's pc-i440fx-2.0 sends no configuration either
     "x86-novmdesc": (("7.2", "10.0"), ["--arch", "x86_64"]),
 }
@@ -64,6 +79,10 @@ def main() -> int:
     p.add_argument("--trixie-root", type=Path, default=Path("/opt/trixie"))
     args = p.parse_args()
     failures = []
+    for root in (Path("/"), args.trixie_root):
+        if (root / "tmp").is_dir():
+            with open(root / DISK.lstrip("/"), "wb") as fh:
+                fh.truncate(1 << 20)
     for version in args.version or ["7.2", "10.0"]:
         for name, (versions, opts) in CASES.items():
             if version not in versions or (args.only and not any(s in name for s in args.only)):

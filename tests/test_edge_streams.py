@@ -262,3 +262,22 @@ def test_qemu_log_is_the_same_without_leaf_records(case: str) -> None:
         assert lean.qemu_log() == full.qemu_log()
         assert not any(r[2] in ("field", "frame") for r in lean.rows)
         assert len(lean.rows) < len(full.rows)
+
+
+@pytest.mark.parametrize("case", [f"qemu-{v}/edge/{c}" for v in ("7.2", "10.0") for c in (
+    "x86-ide-booted-running", "x86-q35-ahci-booted-running", "x86-ipmi-kcs")] +
+    ["qemu-7.2/edge/arm-ast2500"])
+def test_struct_arrays_vstructs_and_renamed_fields(case: str) -> None:
+    """Once SeaBIOS has identified a drive, that drive's element of the IDE
+    (or AHCI) arrays carries ``identify_data`` and the other elements do not:
+    one array, elements of different layouts. ``VMSTATE_VSTRUCT`` writes its
+    description inline (ipmi's ``kcs``, whose C name is used twice, as is
+    7.2 aspeed.rtc's ``offset``). Re-saved byte for byte (JSON included),
+    traced line for line like QEMU."""
+    data = _raw(case)
+    s = v.load_stream(data)
+    assert s.to_bytes() == data
+    assert _twin(case, s) == {"save": [], "load": []}
+    if "booted" in case:
+        txt = json.dumps(s.vmdesc)
+        assert txt.count('"identify_data"') == 1

@@ -138,6 +138,8 @@ def _values(vmsd: Any, obj: Any) -> OrderedDict:
     """One device's loaded values, walked through its JSON-derived description."""
     data: OrderedDict = OrderedDict()
     for f in vmsd.fields:
+        if f.field_exists is not None and not f.field_exists(obj, vmsd.version_id):
+            continue  # not sent for this element (its JSON entry had no such field)
         name = vmsd.json_name(f)
         val = f.accessor.get_or_none(obj)
         elems = list(val)[f.start:f.start + f.num] if f.is_list else [val]

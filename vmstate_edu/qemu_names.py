@@ -10,6 +10,7 @@ source trees by ``scripts/qemu_duplicate_names.py``; everywhere else an
 DUPLICATE_FIELD_NAMES: dict[str, list[str]] = {
     'PCIDevice': ['config'],
     'VFIOPCIDevice': ['pdev'],
+    'aspeed.rtc': ['offset'],
     'cpu': ['env.xmm_regs'],
     'cpu/avx512': ['env.xmm_regs'],
     'e1000': ['mac_reg'],
@@ -18,6 +19,8 @@ DUPLICATE_FIELD_NAMES: dict[str, list[str]] = {
     'esp': ['mig_cmdbuf'],
     'fw_cfg': ['cur_offset'],
     'igb': ['parent_obj'],
+    'ipmi-interface': ['kcs'],
+    'ivshmem-doorbell': ['parent_obj'],
     'megasas': ['parent_obj'],
     'megasas-gen2': ['parent_obj'],
     'menelaus_tm': ['tm_min'],

@@ -117,6 +117,12 @@ def _field_from_json(entry: dict[str, Any], struct_vmsd: VMStateDescription | No
         return VMStateField(name, info=info, flags=F.VMS_SINGLE, size=size)
     if tname == "tmp" and "fields" in entry:  # VMSTATE_WITH_TMP: a nested description
         return VMStateField(name, info=INFOS["tmp"], vmsd=vmsd_from_json(entry), size=size)
+    if tname == "vstruct" and "fields" in entry:
+        # VMSTATE_VSTRUCT: saved at a version of its own (struct_version_id); QEMU
+        # writes that struct's vmsd_name, version and fields inline, not under "struct"
+        sub = vmsd_from_json(entry)
+        return VMStateField(name, vmsd=sub, flags=F.VMS_VSTRUCT | (F.VMS_ARRAY if count > 1 else 0),
+                            num=count, size=1, struct_version_id=sub.version_id)
     if tname in ("buffer", "unused_buffer"):
         inf = INFOS[tname]
     else:
@@ -185,12 +191,14 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
             if j < len(entries) and "index" not in entries[j] and "array_len" not in \
                     entries[j] and entries[j]["name"] == e["name"] and _same_shape(entries[j], e):
                 j += 1
-            struct = _union_struct([entries[k]["struct"] for k in range(i, j)]) \
-                if "struct" in e else None
+            structs = [entries[k]["struct"] for k in range(i, j)] if "struct" in e else []
+            struct = _union_struct(structs) if structs else None
             fld = _field_from_json(dict(e, name=base), struct, j - i)
             fld.no_compress = True
             _place(fld, attr_prefix)
             fields.append(fld)
+            if structs and struct is not None and getattr(struct, "per_element", False):
+                pointer_arrays.append((fld, [_element(st) for st in structs]))
             i = j
             continue
         run = _pointer_run(entries, i)
@@ -289,7 +297,9 @@ def _lay_out_pointers(arrays: list[tuple[VMStateField, list[bool] | None]]) -> A
 
     def pre_load(opaque: Any) -> int:
         for fld, layout in arrays:
-            if layout is not None:
+            if layout and not isinstance(layout[0], bool):  # struct elements, made ready
+                fld.accessor.set(opaque, [_copy_element(e) for e in layout])
+            elif layout is not None:
                 struct = fld.flags & F.VMS_STRUCT
                 fld.accessor.set(opaque, [(SimpleNamespace() if struct else 0) if real else None
                                           for real in layout])
@@ -332,20 +342,105 @@ def _same_shape(a: dict, b: dict) -> bool:
     struct elements may differ: subsections come and go per element)."""
     if a.get("type") != b.get("type") or ("struct" in a) != ("struct" in b):
         return False
-    if "struct" in a:
-        return a["struct"].get("fields") == b["struct"].get("fields") and \
-            a["struct"].get("vmsd_name") == b["struct"].get("vmsd_name")
+    if "struct" in a:  # fields may differ: a field_exists test is run per element
+        return a["struct"].get("vmsd_name") == b["struct"].get("vmsd_name")
     return a.get("size") == b.get("size")
 
 
 def _union_struct(structs: list[dict]) -> VMStateDescription:
     """One description for all elements: the union of their subsections,
-    each needed where that element had it."""
+    each needed where that element had it, and of their fields, in order,
+    at every depth: a field some elements lack (a ``_TEST`` field such as
+    ide_drive's ``identify_data``, sent once the drive was identified)
+    exists in an element when that element's JSON had it (see
+    :func:`_element`, which lays the elements out before they load)."""
+    union, partial = _union_json(structs)
+    vmsd = vmsd_from_json(union)
+    if partial:
+        vmsd.per_element = True
+        _mark_partial(vmsd, partial)
+    return vmsd
+
+
+def _union_json(structs: list[dict]) -> tuple[dict, dict]:
+    """(the union of JSON struct descriptions, {field name: (missing from
+    some elements, the same map for its nested struct)} for what differs)."""
     subs: dict[str, dict] = {}
     for st in structs:
         for sub in st.get("subsections", []):
             subs.setdefault(sub.get("vmsd_name"), sub)
-    return vmsd_from_json(dict(structs[0], subsections=list(subs.values())))
+    lists = [[_entry_key(x) for x in st.get("fields", [])] for st in structs]
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for st in structs:
+        for x in st.get("fields", []):
+            groups.setdefault(_entry_key(x), []).append(x)
+    fields, partial = [], {}
+    for k in _merge_orders(lists):
+        xs = groups[k]
+        x, nested = xs[0], {}
+        if "struct" in x and k[1] < 0 and "array_len" not in x and \
+                any(y.get("struct") != x["struct"] for y in xs):
+            inner, nested = _union_json([y["struct"] for y in xs if "struct" in y])
+            x = dict(x, struct=inner)
+        missing = not all(k in lst for lst in lists)
+        if missing or nested:
+            partial[k[0]] = (missing, nested)
+        fields.append(x)
+    return dict(structs[0], fields=fields, subsections=list(subs.values())), partial
+
+
+def _mark_partial(vmsd: VMStateDescription, partial: dict) -> None:
+    for fld in vmsd.fields:
+        missing, nested = partial.get(fld.json_name or fld.name, (False, {}))
+        if missing:
+            fld.field_exists = _sent_in_element(fld.json_name or fld.name)
+        if nested and fld.vmsd is not None:
+            _mark_partial(fld.vmsd, nested)
+
+
+def _entry_key(x: dict) -> tuple[str, int]:
+    return x.get("name", ""), int(x.get("index", -1))
+
+
+def _merge_orders(lists: list[list]) -> list:
+    """One order that keeps every list's order (the lists are subsequences
+    of one C field list, so appending each unseen item after its
+    predecessor works)."""
+    out = list(lists[0])
+    for lst in lists[1:]:
+        for n, k in enumerate(lst):
+            if k not in out:
+                prev = lst[n - 1] if n else None
+                out.insert(out.index(prev) + 1 if prev in out else 0, k)
+    return out
+
+
+_SENT = "_vmstate_json_fields"  # on an element: the field names its JSON entry had
+
+
+def _element(struct: dict) -> Any:
+    """An element object that knows which fields its JSON entry had, and so
+    do its single nested structs (ahci's ``dev[k]`` holds ``port.ifs[0]``)."""
+    from types import SimpleNamespace
+    ns = SimpleNamespace()
+    setattr(ns, _SENT, frozenset(x.get("name", "") for x in struct.get("fields", [])))
+    for x in struct.get("fields", []):
+        if "struct" in x and "index" not in x and "array_len" not in x:
+            setattr(ns, x["name"], _element(x["struct"]))
+    return ns
+
+
+def _copy_element(e: Any) -> Any:
+    from types import SimpleNamespace
+    return SimpleNamespace(**{k: _copy_element(x) if isinstance(x, SimpleNamespace) else x
+                              for k, x in vars(e).items()})
+
+
+def _sent_in_element(name: str) -> Any:
+    def test(opaque: Any, version_id: int) -> bool:
+        sent = getattr(opaque, _SENT, None)
+        return True if sent is None else name in sent
+    return test
 
 
 # ---------------------------------------------------------------------------
