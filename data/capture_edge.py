@@ -19,6 +19,17 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent
 REPO = DATA.parent
 DISK = "/tmp/vmstate-edu-edge-disk.raw"  # a blank 1 MiB drive, made under each QEMU's root
+BOOT = "/tmp/vmstate-edu-edge-boot.raw"  # a drive whose boot sector keeps dirtying RAM:
+BOOT_SECTOR = bytes([                    # two words of every 4 KiB page, 0x10000-0x7ffff
+    0xB8, 0x00, 0x10,                    # start: mov ax, 0x1000
+    0x8E, 0xC0,                          # next:  mov es, ax
+    0x26, 0xFF, 0x06, 0x00, 0x00,        #        inc word es:[0x0000]
+    0x26, 0xFF, 0x06, 0x00, 0x08,        #        inc word es:[0x0800]
+    0x05, 0x00, 0x01,                    #        add ax, 0x0100   (the next 4 KiB)
+    0x3D, 0x00, 0x80,                    #        cmp ax, 0x8000
+    0x72, 0xEC,                          #        jb next
+    0xEB, 0xE7,                          #        jmp start
+]).ljust(510, b"\0") + b"\x55\xaa"
 MEMFD = ["--extra-arg=-object", "--extra-arg=memory-backend-memfd,id=mem0,size=64M,share=on"]
 
 # name: (versions, capture options)
@@ -66,6 +77,13 @@ CASES: dict[str, tuple[tuple[str, ...], list[str]]] = {
         "--extra-arg=-device", "--extra-arg=isa-ipmi-kcs,bmc=bmc0"]),
     # two fields named offset (7.2's aspeed.rtc, its .name a TYPE_ macro)
     "arm-ast2500": (("7.2",), ["--arch", "arm", "--machine", "ast2500-evb", "--memory", "512M"]),
+    # migrated while the guest runs and keeps changing two words per page: pages
+    # are sent again as XBZRLE deltas (a slow link, so there are several passes)
+    "x86-xbzrle-live": (("10.0",), [
+        "--arch", "x86_64", "--variant", "live", "--run-ms", "1500", "--live-ms", "1000",
+        "--capability", "xbzrle", "--parameter", "max-bandwidth=2000000",
+        "--parameter", "downtime-limit=1",
+        "--extra-arg=-drive", f"--extra-arg=file={BOOT},format=raw,if=ide,file.locking=off"]),
     # no JSON description at the end; 7.2's pc-i440fx-2.0 sends no configuration either
     "x86-novmdesc": (("7.2", "10.0"), ["--arch", "x86_64"]),
 }
@@ -82,6 +100,9 @@ def main() -> int:
     for root in (Path("/"), args.trixie_root):
         if (root / "tmp").is_dir():
             with open(root / DISK.lstrip("/"), "wb") as fh:
+                fh.truncate(1 << 20)
+            with open(root / BOOT.lstrip("/"), "wb") as fh:
+                fh.write(BOOT_SECTOR)
                 fh.truncate(1 << 20)
     for version in args.version or ["7.2", "10.0"]:
         for name, (versions, opts) in CASES.items():

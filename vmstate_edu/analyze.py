@@ -231,19 +231,23 @@ def _traced_devices(stream: Stream) -> Any:
 def _memory(stream: Stream, sec: Any) -> OrderedDict:
     """``-m``: each page record of this piece, as the script would print it
     (its ``-m`` crashes on Python 3; this is what it meant to print)."""
-    from .ram import PAGE_KINDS, RAM_SAVE_FLAG_ZERO, page_bytes
+    from .ram import PAGE_KINDS, RAM_SAVE_FLAG_XBZRLE, RAM_SAVE_FLAG_ZERO, page_bytes
     ram = stream.ram
     pieces = [x for x in stream.sections if x.handler == "ram"]
     lo, hi = ram.pieces[pieces.index(sec)]
     out: OrderedDict = OrderedDict()
-    for w, b, d in zip(ram.rec_word[lo:hi], ram.rec_block[lo:hi], ram.rec_data[lo:hi]):
+    for k in range(lo, hi):
+        w, b, d = ram.rec_word[k], ram.rec_block[k], ram.rec_data[k]
         if b < 0 or not w & PAGE_KINDS:
             continue
-        name = "%s (0x%016x)" % (ram.blocks[b].idstr, w & ram.addr_mask)
+        addr = w & ram.addr_mask
+        name = "%s (0x%016x)" % (ram.blocks[b].idstr, addr)
         if w & RAM_SAVE_FLAG_ZERO:
             out[name] = "Filled with 0x%02x" % d
-        else:
-            out[name] = " ".join(f"{c:02x}" for c in page_bytes(ram, w, d))
+        else:  # an XBZRLE delta applies to what the records before it left there
+            old = ram.read_page(ram.blocks[b].idstr, addr, k) if w & RAM_SAVE_FLAG_XBZRLE \
+                else None
+            out[name] = " ".join(f"{c:02x}" for c in page_bytes(ram, w, d, old))
     return out
 
 

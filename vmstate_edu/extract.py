@@ -12,7 +12,13 @@ from typing import Any
 
 from .errors import VMStateError
 from .qemufile import _umask, write_atomic
-from .ram import PAGE_KINDS, RAM_SAVE_FLAG_COMPRESS_PAGE, RAM_SAVE_FLAG_PAGE, page_bytes
+from .ram import (
+    PAGE_KINDS,
+    RAM_SAVE_FLAG_COMPRESS_PAGE,
+    RAM_SAVE_FLAG_PAGE,
+    RAM_SAVE_FLAG_XBZRLE,
+    page_bytes,
+)
 from .stream import Stream
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
@@ -96,6 +102,7 @@ class _BlockFile:
         if self.bufs:
             _pwritev_all(self.fd, self.bufs, self.start)
             self.bufs.clear()
+        self.start = self.nxt = -1  # the next page starts a run of its own
 
     def finish(self) -> None:
         self.flush()
@@ -128,6 +135,10 @@ def _write_pages(ram: Any, writers: list[_BlockFile]) -> None:
             out.written[addr // psize] = 1
             out.add(addr, rb[d - base:d - base + psize] if w & RAM_SAVE_FLAG_PAGE
                     else page_bytes(ram, w, d))
+        elif w & RAM_SAVE_FLAG_XBZRLE:  # a delta to what the file holds there now
+            out.flush()
+            out.written[addr // psize] = 1
+            out.add(addr, page_bytes(ram, w, d, os.pread(out.fd, psize, addr)))
         elif d or out.written[addr // psize]:
             out.add(addr, bytes([d]) * psize)
 

@@ -45,7 +45,52 @@ FLAG_NAMES = {RAM_SAVE_FLAG_ZERO: "ZERO", RAM_SAVE_FLAG_MEM_SIZE: "MEM_SIZE",
               RAM_SAVE_FLAG_MULTIFD_FLUSH: "MULTIFD_FLUSH"}
 
 
-PAGE_KINDS = RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE
+PAGE_KINDS = (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE |
+              RAM_SAVE_FLAG_XBZRLE)
+ENCODING_FLAG_XBZRLE = 0x1
+
+
+def _encoded(src: QEMUFile, d: int) -> bytes:
+    """The delta of an XBZRLE record whose header (u8 encoding, be16 length)
+    is at ``d``."""
+    n = int.from_bytes(src.view(d + 1, d + 3), "big")
+    return bytes(src.view(d + 3, d + 3 + n))
+
+
+def xbzrle_decode(enc: bytes, old: bytes, offset: int | None = None) -> bytes:
+    """``xbzrle_decode_buffer``: apply an XBZRLE delta to the page's previous
+    content. The delta is pairs of runs, each length a small ULEB128 (one or
+    two bytes): a run of unchanged bytes, then a run of new bytes given in
+    full."""
+    out = bytearray(old)
+    i = d = 0
+    n = len(enc)
+
+    def uleb(at: int) -> tuple[int, int]:
+        if n - at < 2:
+            raise VMStateError("Failed to load XBZRLE page - decode error!", offset=offset,
+                               path="ram")
+        if not enc[at] & 0x80:
+            return enc[at], 1
+        if enc[at + 1] & 0x80:
+            raise VMStateError("Failed to load XBZRLE page - decode error!", offset=offset,
+                               path="ram")
+        return (enc[at] & 0x7F) | (enc[at + 1] << 7), 2
+
+    while i < n:
+        zrun, k = uleb(i)
+        if i and not zrun:
+            raise VMStateError("Failed to load XBZRLE page - decode error!", offset=offset,
+                               path="ram")
+        i, d = i + k, d + zrun
+        nzrun, k = uleb(i)
+        i += k
+        if not nzrun or d > len(out) or d + nzrun > len(out) or i + nzrun > n:
+            raise VMStateError("Failed to load XBZRLE page - decode error!", offset=offset,
+                               path="ram")
+        out[d:d + nzrun] = enc[i:i + nzrun]
+        d, i = d + nzrun, i + nzrun
+    return bytes(out)
 
 
 def split_record(word: int, page_size: int = 4096) -> tuple[int, int]:
@@ -60,10 +105,14 @@ def _compress_bound(n: int) -> int:
     return n + (n >> 12) + (n >> 14) + (n >> 25) + 13
 
 
-def page_bytes(state: RAMState, word: int, data_ref: int) -> bytes:
+def page_bytes(state: RAMState, word: int, data_ref: int, old: bytes | None = None) -> bytes:
     """The content a page record gives its page: a zero page's fill, the
-    page data, or a compressed page (be32 length + zlib data) inflated."""
+    page data, a compressed page (be32 length + zlib data) inflated, or an
+    XBZRLE delta applied to ``old`` (the page's content before; zeros if
+    None)."""
     psize = state.page_size
+    if word & RAM_SAVE_FLAG_XBZRLE:
+        return xbzrle_decode(_encoded(state.source, data_ref), old or bytes(psize), data_ref)
     if word & RAM_SAVE_FLAG_ZERO:
         return bytes([data_ref]) * psize
     if word & RAM_SAVE_FLAG_COMPRESS_PAGE:
@@ -151,19 +200,21 @@ class RAMState:
             flags = w & fm
             if flags & PAGE_KINDS:
                 kind = "page" if flags & RAM_SAVE_FLAG_PAGE else (
-                    "zero" if flags & RAM_SAVE_FLAG_ZERO else "compressed")
+                    "zero" if flags & RAM_SAVE_FLAG_ZERO else
+                    "xbzrle" if flags & RAM_SAVE_FLAG_XBZRLE else "compressed")
                 rows.append((self.blocks[b].idstr, w & am, kind,
                              None if kind == "zero" else d))
         return rows
 
-    def read_page(self, block: str, addr: int) -> bytes:
-        """The last content a stream gave for this page (zeros if none)."""
+    def read_page(self, block: str, addr: int, upto: int | None = None) -> bytes:
+        """The last content a stream gave for this page (zeros if none);
+        ``upto``: only the records before that record index."""
         bi = self.block_index(block)
-        found = None
-        for w, b, d in zip(self.rec_word, self.rec_block, self.rec_data):
+        found: bytes | None = None
+        for w, b, d in zip(self.rec_word[:upto], self.rec_block[:upto], self.rec_data[:upto]):
             if b == bi and (w & self.addr_mask) == addr and w & PAGE_KINDS:
-                found = (w, d)
-        return page_bytes(self, *found) if found else bytes(self.page_size)
+                found = page_bytes(self, w, d, found)
+        return found if found is not None else bytes(self.page_size)
 
 
 # ---------------------------------------------------------------------------
@@ -333,10 +384,10 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             state.rec_block.append(-1)
             state.rec_data.append(-1)
             continue
-        if flags & (RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_HOOK):
-            raise SectionError(f"ram: {flag_names(flags)} pages are not supported "
-                               "(capture without xbzrle/RDMA)", offset=o, path="ram")
-        if not flags & (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_PAGE):
+        if flags & RAM_SAVE_FLAG_HOOK:
+            raise SectionError(f"ram: {flag_names(flags)} records are not supported "
+                               "(RDMA hooks)", offset=o, path="ram")
+        if not flags & PAGE_KINDS:
             raise SectionError(f"ram: unknown record flags 0x{flags:x}", offset=o, path="ram")
         if flags & RAM_SAVE_FLAG_CONTINUE:
             if last < 0:
@@ -364,6 +415,22 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             data_ref = fill
             if state.materialize and block.data is not None:
                 block.data[addr:addr + psize] = bytes([fill]) * psize
+        elif flags & RAM_SAVE_FLAG_XBZRLE:  # the xbzrle capability: a delta to the page
+            enc, n = f.get_byte(), f.get_be16()
+            if enc != ENCODING_FLAG_XBZRLE:
+                raise SectionError("Failed to load XBZRLE page - wrong compression!",
+                                   offset=do, path="ram")
+            if n > psize:
+                raise SectionError("Failed to load XBZRLE page - len overflow!", offset=do,
+                                   path="ram")
+            f.skip(n)
+            if leaves:
+                _leaf(tr, "frame_get", f, do, "xbzrle page", "u8 + be16 + delta",
+                      f"{block.idstr}@0x{addr:x}", raw=False)
+            data_ref = do
+            if state.materialize and block.data is not None:
+                block.data[addr:addr + psize] = xbzrle_decode(
+                    _encoded(state.source, do), bytes(block.data[addr:addr + psize]), do)
         elif flags & RAM_SAVE_FLAG_COMPRESS_PAGE:  # QEMU <= 9.0's compress capability
             n = f.get_be32()
             if n > _compress_bound(psize):
@@ -510,6 +577,11 @@ def ram_write_piece(f: QEMUFile, state: RAMState, piece: tuple[int, int]) -> Non
         if word & RAM_SAVE_FLAG_ZERO:
             f.put_byte(d)
             _leaf(tr, "frame_put", f, o, "zero page fill", "uint8", d)
+        elif word & RAM_SAVE_FLAG_XBZRLE:
+            n = int.from_bytes(src.view(d + 1, d + 3), "big")
+            f.put_buffer(src.view(d, d + 3 + n))
+            _leaf(tr, "frame_put", f, o, "xbzrle page", "u8 + be16 + delta",
+                  f"{state.blocks[b].idstr}@0x{word & state.addr_mask:x}", raw=False)
         elif word & RAM_SAVE_FLAG_COMPRESS_PAGE:
             n = int.from_bytes(src.view(d, d + 4), "big")
             f.put_buffer(src.view(d, d + 4 + n))

@@ -90,8 +90,9 @@ class CaptureSpec:
     output: Path
     machine: str | None = None
     cpu: str | None = None
-    variant: str = "paused"
+    variant: str = "paused"  # paused | running (stop, then migrate) | live (migrate running)
     run_ms: int = 200
+    live_ms: int = 3000  # live: stop the guest this long into the migration, if still going
     memory: str | None = None
     smp: int = 1
     qemu_root: Path | None = None
@@ -416,17 +417,24 @@ async def _save_session(qemu: _Qemu, sock: Path, spec: CaptureSpec, uri: str) ->
         if spec.parameters:
             await _execute(client, qemu, "migrate-set-parameters", dict(spec.parameters),
                            deadline)
-        if spec.variant == "running":
+        if spec.variant in ("running", "live"):
             await _execute(client, qemu, "cont", None, deadline)
             await asyncio.sleep(spec.run_ms / 1000.0)
+        if spec.variant == "running":
             await _execute(client, qemu, "stop", None, deadline)
         deadline = time.monotonic() + spec.timeout
         await _execute(client, qemu, "migrate", {"uri": uri}, deadline)
+        # live: the guest keeps dirtying pages while RAM is sent (pages go again,
+        # as XBZRLE deltas when that capability is on); stopped after live_ms
+        stop_at = time.monotonic() + spec.live_ms / 1000.0 if spec.variant == "live" else None
         while True:
             info = await _execute(client, qemu, "query-migrate", None, deadline)
             status = info.get("status")
             if status == "completed":
                 break
+            if stop_at is not None and time.monotonic() > stop_at:
+                await _execute(client, qemu, "stop", None, deadline)
+                stop_at = None
             if status in ("failed", "cancelled"):
                 desc = info.get("error-desc", "")
                 raise CaptureError(f"outgoing migration {status}: {desc or _tail(qemu.stderr)}")
@@ -564,8 +572,8 @@ def _xz(data: bytes) -> bytes:
 
 def capture(spec: CaptureSpec) -> dict[str, Any]:
     """Run one capture and write the case folder; returns the manifest."""
-    if spec.variant not in ("paused", "running"):
-        raise CaptureError(f"unknown variant {spec.variant!r} (paused|running)")
+    if spec.variant not in ("paused", "running", "live"):
+        raise CaptureError(f"unknown variant {spec.variant!r} (paused|running|live)")
     if spec.run_ms < 0:
         raise CaptureError("--run-ms must not be negative")
     host = _Host(spec.qemu_root)
@@ -627,7 +635,8 @@ def capture(spec: CaptureSpec) -> dict[str, Any]:
             "memory": spec.resolved_memory(),
             "smp": spec.smp,
             "variant": spec.variant,
-            "run_ms": spec.run_ms if spec.variant == "running" else None,
+            "run_ms": spec.run_ms if spec.variant != "paused" else None,
+            "live_ms": spec.live_ms if spec.variant == "live" else None,
             "bios": str(spec.bios) if spec.bios else None,
             "extra_args": list(spec.extra_args),
             "capabilities": list(spec.capabilities),
@@ -679,7 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", required=True, help="e.g. riscv64, x86_64, aarch64, ppc64")
     p.add_argument("--machine", help="-machine value (default depends on --arch)")
     p.add_argument("--cpu", help="-cpu value (default: machine default; aarch64: cortex-a57)")
-    p.add_argument("--variant", choices=("paused", "running"), default="paused")
+    p.add_argument("--variant", choices=("paused", "running", "live"), default="paused",
+                   help="paused; running: run, stop, migrate; live: run and migrate while "
+                   "running (stopped --live-ms into the migration)")
+    p.add_argument("--live-ms", type=int, default=3000,
+                   help="live: stop the guest this many ms into the migration (default 3000)")
     p.add_argument(
         "--run-ms", type=int, default=200, help="how long a 'running' guest runs before 'stop' (ms)"
     )
@@ -731,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu=args.cpu,
         variant=args.variant,
         run_ms=args.run_ms,
+        live_ms=args.live_ms,
         memory=args.memory,
         smp=args.smp,
         qemu_root=args.qemu_root,
