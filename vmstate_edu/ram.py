@@ -50,6 +50,24 @@ PAGE_KINDS = (RAM_SAVE_FLAG_ZERO | RAM_SAVE_FLAG_PAGE | RAM_SAVE_FLAG_COMPRESS_P
 ENCODING_FLAG_XBZRLE = 0x1
 
 
+def _encoded_length(f: QEMUFile, xbzrle: int, psize: int, at: int) -> int:
+    """Read an encoded page's header (``load_xbzrle``: u8 encoding, be16
+    length; compressed: be32 length), check it as QEMU does, return the length."""
+    if xbzrle:
+        enc, n = f.get_byte(), f.get_be16()
+        if enc != ENCODING_FLAG_XBZRLE:
+            raise SectionError("Failed to load XBZRLE page - wrong compression!", offset=at,
+                               path="ram")
+        if n > psize:
+            raise SectionError("Failed to load XBZRLE page - len overflow!", offset=at,
+                               path="ram")
+        return n
+    n = f.get_be32()
+    if n > _compress_bound(psize):
+        raise SectionError(f"Invalid compressed data length: {n}", offset=at, path="ram")
+    return n
+
+
 def _encoded(src: QEMUFile, d: int) -> bytes:
     """The delta of an XBZRLE record whose header (u8 encoding, be16 length)
     is at ``d``."""
@@ -415,33 +433,18 @@ def ram_load(f: QEMUFile, state: RAMState, version_id: int) -> int:
             data_ref = fill
             if state.materialize and block.data is not None:
                 block.data[addr:addr + psize] = bytes([fill]) * psize
-        elif flags & RAM_SAVE_FLAG_XBZRLE:  # the xbzrle capability: a delta to the page
-            enc, n = f.get_byte(), f.get_be16()
-            if enc != ENCODING_FLAG_XBZRLE:
-                raise SectionError("Failed to load XBZRLE page - wrong compression!",
-                                   offset=do, path="ram")
-            if n > psize:
-                raise SectionError("Failed to load XBZRLE page - len overflow!", offset=do,
-                                   path="ram")
-            f.skip(n)
+        elif flags & (RAM_SAVE_FLAG_XBZRLE | RAM_SAVE_FLAG_COMPRESS_PAGE):
+            # the xbzrle capability (a delta to the page) or QEMU <= 9.0's compress one
+            xb = flags & RAM_SAVE_FLAG_XBZRLE
+            f.skip(_encoded_length(f, xb, psize, do))
             if leaves:
-                _leaf(tr, "frame_get", f, do, "xbzrle page", "u8 + be16 + delta",
-                      f"{block.idstr}@0x{addr:x}", raw=False)
+                _leaf(tr, "frame_get", f, do, "xbzrle page" if xb else "compressed page",
+                      "u8 + be16 + delta" if xb else "be32 + zlib", f"{block.idstr}@0x{addr:x}",
+                      raw=False)
             data_ref = do
             if state.materialize and block.data is not None:
-                block.data[addr:addr + psize] = xbzrle_decode(
-                    _encoded(state.source, do), bytes(block.data[addr:addr + psize]), do)
-        elif flags & RAM_SAVE_FLAG_COMPRESS_PAGE:  # QEMU <= 9.0's compress capability
-            n = f.get_be32()
-            if n > _compress_bound(psize):
-                raise SectionError(f"Invalid compressed data length: {n}", offset=do, path="ram")
-            f.skip(n)
-            if leaves:
-                _leaf(tr, "frame_get", f, do, "compressed page", "be32 + zlib",
-                      f"{block.idstr}@0x{addr:x}", raw=False)
-            data_ref = do
-            if state.materialize and block.data is not None:
-                block.data[addr:addr + psize] = page_bytes(state, word, do)
+                block.data[addr:addr + psize] = page_bytes(
+                    state, word, do, bytes(block.data[addr:addr + psize]))
         else:
             f.skip(psize)
             if leaves:
