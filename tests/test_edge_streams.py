@@ -318,3 +318,20 @@ def test_xbzrle_pages_decode_to_what_the_guest_wrote(tmp_path: Path) -> None:
         xbzrle_decode(b"\x00\x00", bytes(4096), d)
     with pytest.raises(v.VMStateError, match="XBZRLE"):
         xbzrle_decode(b"\x00\x05ab", bytes(4096), d)  # says 5 new bytes, carries 2
+
+
+def test_case_stream_and_page_kinds() -> None:
+    """The notebook's helpers: a capture found at the top level or under edge/,
+    and the page records counted by kind (every kind of the four appears)."""
+    from vmstate_edu.viz.qemulog import case_stream
+
+    assert case_stream("10.0", "x86_64-pc-paused").parent.name == "x86_64-pc-paused"
+    assert case_stream("7.2", "x86-compress-running").parent.parent.name == "edge"
+    with pytest.raises(FileNotFoundError):
+        case_stream("7.2", "no-such-case")
+    seen = {}
+    for ver, name in [("10.0", "x86-xbzrle-live"), ("7.2", "x86-compress-running")]:
+        kinds = v.load_stream(case_stream(ver, name)).ram.page_kinds()
+        assert sum(kinds.values()) > 16000
+        seen.update(kinds)
+    assert set(seen) == {"zero", "page", "compressed", "xbzrle"}

@@ -224,6 +224,13 @@ class RAMState:
                              None if kind == "zero" else d))
         return rows
 
+    def page_kinds(self) -> dict[str, int]:
+        """How many page records of each kind: zero, page, compressed, xbzrle."""
+        out: dict[str, int] = {}
+        for _, _, kind, _ in self.page_index():
+            out[kind] = out.get(kind, 0) + 1
+        return out
+
     def read_page(self, block: str, addr: int, upto: int | None = None) -> bytes:
         """The last content a stream gave for this page (zeros if none);
         ``upto``: only the records before that record index."""

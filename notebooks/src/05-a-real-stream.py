@@ -46,6 +46,21 @@ kinds = pd.DataFrame(s.ram.page_index(), columns=["block", "addr", "kind", "offs
 kinds.groupby(["block", "kind"]).size().unstack(fill_value=0)
 
 # %% [markdown]
+# ### Four ways to send a page
+# A page goes as a zero page (word + fill byte), in full (word + 4096 bytes), zlib-compressed
+# (QEMU 7.2's `compress` capability: word + be32 length + data) or as an XBZRLE delta against
+# the copy sent before (the `xbzrle` capability: word + u8 + be16 length + runs of unchanged
+# and new bytes). The last needs a guest that keeps writing while it migrates: `capture
+# --variant live`, with a boot sector that bumps two words of every page.
+
+# %%
+from vmstate_edu.viz.qemulog import case_stream
+
+cases = [("10.0", "x86-xbzrle-live"), ("7.2", "x86-compress-running"), ("10.0", case)]
+pd.DataFrame({f"{ver} {name}": v.load_stream(case_stream(ver, name)).ram.page_kinds()
+              for ver, name in cases}).T.fillna(0).astype(int)
+
+# %% [markdown]
 # ### Flags live below the page size
 # Each record starts with a be64 word: the page's address with the flags in the bits the
 # address does not use — the bits *below the target page size*, not a fixed 12. Most guests

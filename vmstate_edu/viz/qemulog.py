@@ -62,6 +62,17 @@ def data_root(start: str | os.PathLike | None = None) -> Path:
     raise FileNotFoundError("no data/qemu-* folder found; set VMSTATE_EDU_DATA")
 
 
+
+def case_stream(version: str, name: str) -> Path:
+    """The committed stream of a capture: ``data/qemu-<version>/<name>`` or,
+    for the corners of QEMU, ``data/qemu-<version>/edge/<name>``."""
+    base = data_root() / f"qemu-{version}"
+    for folder in (base / name, base / "edge" / name):
+        if (folder / "stream.mig.xz").is_file():
+            return folder / "stream.mig.xz"
+    raise FileNotFoundError(f"no capture {name!r} for QEMU {version} under {base}")
+
+
 def list_cases(version: str | None = None) -> list[tuple[str, str]]:
     """``(qemu_version, case)`` pairs present under ``data/``."""
     out = []
