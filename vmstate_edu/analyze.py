@@ -78,13 +78,7 @@ def _struct(desc: dict, leaves: _Leaves, subs_seen: list[str]) -> OrderedDict:
             value: Any = _struct(f["struct"], leaves, subs_seen)
         else:
             value = _fmt(f, leaves.take_bytes(int(f.get("size", 0))))
-        name = f["name"]
-        if name not in data:
-            data[name] = value
-        elif isinstance(data[name], list):
-            data[name].append(value)
-        else:
-            data[name] = [data[name], value]
+        _add(data, f["name"], value)
     for sub in desc.get("subsections", []):
         name = sub.get("vmsd_name")
         data[name] = _struct(sub, leaves, subs_seen)

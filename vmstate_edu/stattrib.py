@@ -14,6 +14,7 @@ from . import tracing as _trace
 from .errors import LimitExceeded, SectionError, VMStateError
 from .limits import LIMITS
 from .qemufile import QEMUFile
+from .ram import _leaf
 
 STATTR_FLAG_EOS = 0x01
 STATTR_FLAG_MORE = 0x02
@@ -36,12 +37,6 @@ class StAttribState:
         return len(self.pieces)
 
 
-def _frame(tr, name: str, f: QEMUFile, o: int, value, put: bool) -> None:
-    if tr is not None and tr.leaves:
-        tr.leaf("frame", "frame_put" if put else "frame_get", name, None, "uint64", o, 8, value,
-                f.slice(o, o + 8))
-
-
 def stattrib_load_piece(f: QEMUFile, st: StAttribState, version_id: int) -> int:
     """``cmma_load``: read records up to EOS."""
     tr = _trace.ACTIVE
@@ -54,14 +49,14 @@ def stattrib_load_piece(f: QEMUFile, st: StAttribState, version_id: int) -> int:
         o = f.tell()
         word = f.get_be64()
         flags = word & 0xFFF
-        _frame(tr, "stattr record", f, o, word, False)
+        _leaf(tr, "frame_get", f, o, "stattr record", "uint64", word)
         if flags == STATTR_FLAG_EOS:
             recs.append((word, 0, 0))
             break
         if flags == STATTR_FLAG_MORE:
             co = f.tell()
             count = f.get_be64()
-            _frame(tr, "stattr count", f, co, count, False)
+            _leaf(tr, "frame_get", f, co, "stattr count", "uint64", count)
             do = f.tell()
             f.skip(count)  # checked against the stream's length
             if tr is not None and tr.leaves and count:
@@ -87,11 +82,11 @@ def stattrib_write_piece(f: QEMUFile, st: StAttribState, k: int) -> None:
     for word, count, do in st.pieces[k]:
         o = f.tell()
         f.put_be64(word)
-        _frame(tr, "stattr record", f, o, word, True)
+        _leaf(tr, "frame_put", f, o, "stattr record", "uint64", word)
         if word & 0xFFF == STATTR_FLAG_MORE:
             o = f.tell()
             f.put_be64(count)
-            _frame(tr, "stattr count", f, o, count, True)
+            _leaf(tr, "frame_put", f, o, "stattr count", "uint64", count)
             o = f.tell()
             f.put_buffer(st.source.view(do, do + count))
             if tr is not None and tr.leaves and count:

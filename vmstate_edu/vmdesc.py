@@ -9,6 +9,7 @@ into a :class:`VMStateDescription` that the ordinary load loop can use.
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from . import fields as F
@@ -173,7 +174,8 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     ``fields``, ``subsections``) says was written. Array entries written
     element by element (``index``) are merged back into one array field."""
     fields: list[VMStateField] = []
-    pointer_arrays: list[tuple[VMStateField, list[bool] | None]] = []
+    # arrays whose elements the JSON shapes one by one: (field, element prototypes)
+    laid_out: list[tuple[VMStateField, list[Any]]] = []
     entries = desc.get("fields", [])
     c_names = _c_names(entries, desc.get("vmsd_name", ""))
     i = 0
@@ -198,14 +200,16 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
             _place(fld, attr_prefix)
             fields.append(fld)
             if structs and struct is not None and getattr(struct, "per_element", False):
-                pointer_arrays.append((fld, [_element(st) for st in structs]))
+                laid_out.append((fld, [_element(st) for st in structs]))
             i = j
             continue
         run = _pointer_run(entries, i)
         if run is not None:  # one array of pointers, some of them NULL
             j, fld, layout = run
             fields.append(_place(fld, attr_prefix))
-            pointer_arrays.append((fld, layout))
+            if layout is not None:
+                blank = SimpleNamespace() if fld.flags & F.VMS_STRUCT else 0
+                laid_out.append((fld, [blank if real else None for real in layout]))
             i = j
             continue
         sv = vmsd_from_json(e["struct"]) if "struct" in e else None
@@ -224,8 +228,8 @@ def vmsd_from_json(desc: dict[str, Any], name: str | None = None,
     vmsd = VMStateDescription(vname, version_id=version, minimum_version_id=0, fields=fields,
                               subsections=subs)
     vmsd.from_json = True  # values live under their JSON names (see _place)
-    if pointer_arrays:
-        vmsd.pre_load = _lay_out_pointers(pointer_arrays)
+    if laid_out:
+        vmsd.pre_load = _lay_out(laid_out)
     return vmsd
 
 
@@ -290,19 +294,14 @@ def _struct_size(desc: dict) -> int:
                for x in desc.get("fields", []))
 
 
-def _lay_out_pointers(arrays: list[tuple[VMStateField, list[bool] | None]]) -> Any:
-    """A ``pre_load`` that gives each pointer array the shape the JSON shows:
-    an element where a value was sent, NULL (None) where the marker was."""
-    from types import SimpleNamespace
-
+def _lay_out(arrays: list[tuple[VMStateField, list[Any]]]) -> Any:
+    """A ``pre_load`` that gives each such array the shape the JSON shows,
+    a fresh copy of its element prototypes: NULL (None) where a pointer
+    array's marker was, an element where a value was, each struct element
+    knowing which fields its entry had (:func:`_element`)."""
     def pre_load(opaque: Any) -> int:
-        for fld, layout in arrays:
-            if layout and not isinstance(layout[0], bool):  # struct elements, made ready
-                fld.accessor.set(opaque, [_copy_element(e) for e in layout])
-            elif layout is not None:
-                struct = fld.flags & F.VMS_STRUCT
-                fld.accessor.set(opaque, [(SimpleNamespace() if struct else 0) if real else None
-                                          for real in layout])
+        for fld, prototypes in arrays:
+            fld.accessor.set(opaque, [_copy_element(e) for e in prototypes])
         return 0
 
     return pre_load
@@ -421,7 +420,6 @@ _SENT = "_vmstate_json_fields"  # on an element: the field names its JSON entry 
 def _element(struct: dict) -> Any:
     """An element object that knows which fields its JSON entry had, and so
     do its single nested structs (ahci's ``dev[k]`` holds ``port.ifs[0]``)."""
-    from types import SimpleNamespace
     ns = SimpleNamespace()
     setattr(ns, _SENT, frozenset(x.get("name", "") for x in struct.get("fields", [])))
     for x in struct.get("fields", []):
@@ -431,9 +429,9 @@ def _element(struct: dict) -> Any:
 
 
 def _copy_element(e: Any) -> Any:
-    from types import SimpleNamespace
-    return SimpleNamespace(**{k: _copy_element(x) if isinstance(x, SimpleNamespace) else x
-                              for k, x in vars(e).items()})
+    if not isinstance(e, SimpleNamespace):
+        return e  # None (a NULL pointer) or a scalar
+    return SimpleNamespace(**{k: _copy_element(x) for k, x in vars(e).items()})
 
 
 def _sent_in_element(name: str) -> Any:

@@ -134,14 +134,9 @@ def log_phases(text: str) -> list[dict]:
     ``savevm_state_complete_precopy`` event; there the phase changes at
     ``vmstate_downtime_checkpoint src-vm-stopped`` (the VM stops, then the
     completion runs)."""
-    phase = "start"
     out: list[dict] = []
-    for n, (ev, args) in enumerate(_lines(text)):
-        if ev in _PHASES:
-            phase = _PHASES[ev]
-        elif ev == "vmstate_downtime_checkpoint" and args.strip() == "src-vm-stopped":
-            phase = "complete"
-        elif ev == "savevm_section_start":
+    for n, phase, ev, args in _phased(text):
+        if ev == "savevm_section_start":
             m = re.match(r"(.*), section_id (\d+)", args)
             if m:
                 out.append({"line": n, "phase": phase, "idstr": m.group(1),
@@ -149,18 +144,25 @@ def log_phases(text: str) -> list[dict]:
     return out
 
 
+def _phased(text: str) -> Any:
+    """(line number, phase, event, args) of a save log's lines, the phase
+    being the one the last phase event (or the VM's stop, in 10.0) began."""
+    phase = "start"
+    for n, (ev, args) in enumerate(_lines(text)):
+        if ev in _PHASES:
+            phase = _PHASES[ev]
+        elif ev == "vmstate_downtime_checkpoint" and args.strip() == "src-vm-stopped":
+            phase = "complete"
+        yield n, phase, ev, args
+
+
 def log_sections(text: str) -> list[dict]:
     """One row per section saved in a save log: phase, idstr, section id,
     vmsd, number of top-level fields, the subsections sent."""
     rows: list[dict] = []
     cur: dict | None = None
-    phase = "start"
-    for ev, args in _lines(text):
-        if ev in _PHASES:
-            phase = _PHASES[ev]
-        elif ev == "vmstate_downtime_checkpoint" and args.strip() == "src-vm-stopped":
-            phase = "complete"
-        elif ev == "savevm_section_start":
+    for _, phase, ev, args in _phased(text):
+        if ev == "savevm_section_start":
             m = re.match(r"(.*), section_id (\d+)", args)
             if m:
                 cur = {"phase": phase, "idstr": m.group(1), "section_id": int(m.group(2)),
